@@ -1,0 +1,161 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Kafka is how a node reaches the bus. With no brokers the node starts an embedded
+// Kafka-protocol broker on loopback (demo and tests only: it keeps nothing on disk).
+type Kafka struct {
+	Brokers       []string `env:"TONGBAN_KAFKA_BROKERS" flag:"kafka-brokers" default:"" help:"comma-separated host:port of the Kafka cluster; empty starts an embedded broker on loopback"`
+	SASLMechanism string   `env:"TONGBAN_KAFKA_SASL_MECHANISM" flag:"kafka-sasl-mechanism" default:"" help:"\"\", SCRAM-SHA-256 or SCRAM-SHA-512"`
+	SASLUser      string   `env:"TONGBAN_KAFKA_SASL_USER" flag:"kafka-sasl-user" default:"" help:"SASL/SCRAM user name"`
+	SASLPassword  Secret   `env:"TONGBAN_KAFKA_SASL_PASSWORD" default:"" help:"SASL/SCRAM password (or TONGBAN_KAFKA_SASL_PASSWORD_FILE)"`
+	TLS           bool     `env:"TONGBAN_KAFKA_TLS" flag:"kafka-tls" default:"false" help:"use TLS to the brokers"`
+	TLSCAFile     string   `env:"TONGBAN_KAFKA_TLS_CA_FILE" flag:"kafka-tls-ca" default:"" help:"PEM file of the CA that signed the brokers' certificates"`
+}
+
+// Common is what every serving node has.
+type Common struct {
+	HTTPAddr        string        `env:"TONGBAN_HTTP_ADDR" flag:"http" default:"127.0.0.1:8080" help:"address the HTTP API, console, /healthz, /readyz and /metrics listen on"`
+	DatabaseURL     Secret        `env:"TONGBAN_DATABASE_URL" flag:"database-url" default:"" help:"PostgreSQL DSN; empty starts a private cluster under the data dir"`
+	DataDir         string        `env:"TONGBAN_DATA_DIR" flag:"data-dir" default:".data" help:"folder for the private PostgreSQL cluster and keys when no DSN is set"`
+	Migrate         bool          `env:"TONGBAN_MIGRATE" flag:"migrate" default:"true" help:"apply pending migrations at start; false refuses to start on a schema that is behind"`
+	LogLevel        string        `env:"TONGBAN_LOG_LEVEL" flag:"log-level" default:"info" help:"debug, info, warn or error"`
+	ShutdownTimeout time.Duration `env:"TONGBAN_SHUTDOWN_TIMEOUT" flag:"shutdown-timeout" default:"20s" help:"how long a graceful shutdown may drain before it gives up"`
+	Kafka
+}
+
+// Hall is one city's node.
+type Hall struct {
+	Code string `env:"TONGBAN_HALL_CODE" flag:"code" default:"440100" help:"GB/T 2260 division code of this hall's city, e.g. 440100 Guangzhou, 440600 Foshan"`
+	Name string `env:"TONGBAN_HALL_NAME" flag:"name" default:"" help:"display name of the hall; defaults to the city's service centre"`
+	Common
+}
+
+// Settlement is the central finance node.
+type Settlement struct {
+	Common
+}
+
+// CourierSim is the courier simulator.
+type CourierSim struct {
+	HTTPAddr  string `env:"TONGBAN_SIM_ADDR" flag:"http" default:"127.0.0.1:8070" help:"address the simulated carrier gateways listen on"`
+	TimeScale int    `env:"TONGBAN_SIM_TIME_SCALE" flag:"time-scale" default:"600" help:"simulated seconds per real second for parcel movement"`
+	LogLevel  string `env:"TONGBAN_LOG_LEVEL" flag:"log-level" default:"info" help:"debug, info, warn or error"`
+}
+
+// Demo runs two halls, settlement and the courier simulator in one process.
+type Demo struct {
+	Halls    []string `env:"TONGBAN_DEMO_HALLS" flag:"halls" default:"440100,440600" help:"division codes of the demo halls"`
+	BasePort int      `env:"TONGBAN_DEMO_BASE_PORT" flag:"base-port" default:"8440" help:"first HTTP port; halls get the next ones, settlement and the simulator follow"`
+	Common
+}
+
+// Problem is a bad setting: the field, the value and what is accepted.
+type Problem struct {
+	Env, Value, Accepted string
+}
+
+func (p *Problem) Error() string {
+	return fmt.Sprintf("config: %s=%q is not accepted: %s", p.Env, p.Value, p.Accepted)
+}
+
+var divisionCode = regexp.MustCompile(`^[1-8][0-9]{5}$`)
+
+// ValidDivisionCode reports whether s looks like a GB/T 2260 city division code.
+func ValidDivisionCode(s string) bool { return divisionCode.MatchString(s) }
+
+// Validate checks every field and names the first bad one.
+func (k *Kafka) Validate() error {
+	switch k.SASLMechanism {
+	case "", "SCRAM-SHA-256", "SCRAM-SHA-512":
+	default:
+		return &Problem{"TONGBAN_KAFKA_SASL_MECHANISM", k.SASLMechanism, `"", SCRAM-SHA-256 or SCRAM-SHA-512`}
+	}
+	if k.SASLMechanism != "" && (k.SASLUser == "" || k.SASLPassword == "") {
+		return &Problem{"TONGBAN_KAFKA_SASL_USER", k.SASLUser, "a user and a password when a SASL mechanism is set"}
+	}
+	for _, b := range k.Brokers {
+		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
+			return &Problem{"TONGBAN_KAFKA_BROKERS", strings.Join(k.Brokers, ","), "host:port pairs separated by commas"}
+		}
+	}
+	if k.TLSCAFile != "" && !k.TLS {
+		return &Problem{"TONGBAN_KAFKA_TLS", "false", "true when TONGBAN_KAFKA_TLS_CA_FILE is set"}
+	}
+	return nil
+}
+
+// Validate checks every field and names the first bad one.
+func (c *Common) Validate() error {
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return &Problem{"TONGBAN_HTTP_ADDR", c.HTTPAddr, "host:port, e.g. 127.0.0.1:8080 or :8080"}
+	}
+	if _, err := ParseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if c.ShutdownTimeout <= 0 {
+		return &Problem{"TONGBAN_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String(), "a positive duration such as 20s"}
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		return &Problem{"TONGBAN_DATA_DIR", "", "a folder when TONGBAN_DATABASE_URL is empty"}
+	}
+	return c.Kafka.Validate()
+}
+
+// Validate checks every field and names the first bad one.
+func (h *Hall) Validate() error {
+	if !ValidDivisionCode(h.Code) {
+		return &Problem{"TONGBAN_HALL_CODE", h.Code, "a 6-digit GB/T 2260 division code such as 440100"}
+	}
+	return h.Common.Validate()
+}
+
+// Validate checks every field and names the first bad one.
+func (d *Demo) Validate() error {
+	if len(d.Halls) < 2 {
+		return &Problem{"TONGBAN_DEMO_HALLS", strings.Join(d.Halls, ","), "at least two division codes, e.g. 440100,440600"}
+	}
+	for _, h := range d.Halls {
+		if !ValidDivisionCode(h) {
+			return &Problem{"TONGBAN_DEMO_HALLS", h, "6-digit GB/T 2260 division codes such as 440100"}
+		}
+	}
+	if d.BasePort < 1024 || d.BasePort > 65000 {
+		return &Problem{"TONGBAN_DEMO_BASE_PORT", fmt.Sprint(d.BasePort), "a port between 1024 and 65000"}
+	}
+	return d.Common.Validate()
+}
+
+// Validate checks every field and names the first bad one.
+func (s *CourierSim) Validate() error {
+	if _, _, err := net.SplitHostPort(s.HTTPAddr); err != nil {
+		return &Problem{"TONGBAN_SIM_ADDR", s.HTTPAddr, "host:port, e.g. 127.0.0.1:8070"}
+	}
+	if s.TimeScale < 1 {
+		return &Problem{"TONGBAN_SIM_TIME_SCALE", fmt.Sprint(s.TimeScale), "a whole number of at least 1"}
+	}
+	_, err := ParseLevel(s.LogLevel)
+	return err
+}
+
+// ParseLevel maps the log level setting to slog.
+func ParseLevel(s string) (slog.Level, error) {
+	switch s {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, &Problem{"TONGBAN_LOG_LEVEL", s, "debug, info, warn or error"}
+}
