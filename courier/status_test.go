@@ -1,0 +1,80 @@
+package courier
+
+import "testing"
+
+func TestStatusRankOrdering(t *testing.T) {
+	t.Parallel()
+	for _, s := range Statuses() {
+		if !s.Valid() || s.Rank() == 0 {
+			t.Errorf("%s: not in the rank table", s)
+		}
+	}
+	prev := 0
+	for _, s := range Statuses() {
+		if s.Rank() < prev {
+			t.Errorf("Statuses() not in rank order at %s", s)
+		}
+		prev = s.Rank()
+	}
+	// Every terminal state outranks every non-terminal one.
+	for _, a := range Statuses() {
+		for _, b := range Statuses() {
+			if a.IsTerminal() && !b.IsTerminal() && a.Rank() <= b.Rank() {
+				t.Errorf("terminal %s ranks at or below %s", a, b)
+			}
+		}
+	}
+}
+
+func TestAdvances(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		cur, next Status
+		want      bool
+	}{
+		{StatusCreated, StatusPickedUp, true},
+		{StatusArrivedCity, StatusInTransit, false}, // a late sorting scan
+		{StatusDelivered, StatusOutForDelivery, false},
+		{StatusDelivered, StatusDelivered, true}, // replay is a no-op
+		{StatusFailedAttempt, StatusOutForDelivery, true},
+		{StatusOutForDelivery, StatusFailedAttempt, true},
+		{StatusException, StatusInTransit, false}, // exceptions are sticky
+		{StatusException, StatusReturning, true},
+		{StatusDeliveredLocker, StatusDelivered, true},
+		{StatusDelivered, StatusDeliveredProxy, false},
+		{StatusCreated, Status("teleported"), false},
+		{StatusCancelled, StatusPickedUp, false},
+	}
+	for _, tt := range tests {
+		if got := Advances(tt.cur, tt.next); got != tt.want {
+			t.Errorf("Advances(%s, %s) = %v, want %v", tt.cur, tt.next, got, tt.want)
+		}
+	}
+}
+
+func TestCountsAsReceived(t *testing.T) {
+	t.Parallel()
+	for _, s := range Statuses() {
+		want := s == StatusDelivered
+		if s.CountsAsReceived() != want {
+			t.Errorf("%s.CountsAsReceived() = %v", s, !want)
+		}
+	}
+	terminal := map[Status]bool{StatusDelivered: true, StatusDeliveredProxy: true,
+		StatusDeliveredLocker: true, StatusReturned: true, StatusCancelled: true}
+	for _, s := range Statuses() {
+		if s.IsTerminal() != terminal[s] {
+			t.Errorf("%s.IsTerminal() = %v", s, s.IsTerminal())
+		}
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	t.Parallel()
+	if s, err := ParseStatus("delivered_proxy"); err != nil || s != StatusDeliveredProxy {
+		t.Fatalf("ParseStatus: %v %v", s, err)
+	}
+	if _, err := ParseStatus("Delivered"); err == nil {
+		t.Fatal("ParseStatus accepted a wrong case")
+	}
+}
