@@ -100,12 +100,13 @@ func TestClientClassifies(t *testing.T) {
 func TestClientTimeoutIsTemporary(t *testing.T) {
 	t.Parallel()
 	c := testClient(t, func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm() // with the body read, the server notices the client hanging up
 		select {
 		case <-r.Context().Done():
 		case <-time.After(2 * time.Second):
 		}
 	})
-	err := c.Do(context.Background(), Call{Op: "create", Path: "/", Form: formOf(), Decode: func([]byte) error { return nil }})
+	err := c.Do(context.Background(), Call{Op: "create", Path: "/", Form: formOf("k", "v"), Decode: func([]byte) error { return nil }})
 	if !errors.Is(err, ErrTemporary) {
 		t.Fatalf("err = %v, want ErrTemporary", err)
 	}
