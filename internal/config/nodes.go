@@ -159,3 +159,18 @@ func ParseLevel(s string) (slog.Level, error) {
 	}
 	return 0, &Problem{"TONGBAN_LOG_LEVEL", s, "debug, info, warn or error"}
 }
+
+// SplitCodes parses a comma-separated list of division codes into dst.
+func SplitCodes(s string, dst *[]string) error {
+	for _, c := range strings.Split(s, ",") {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		if !ValidDivisionCode(c) {
+			return &Problem{"-halls", c, "6-digit GB/T 2260 division codes such as 440100"}
+		}
+		*dst = append(*dst, c)
+	}
+	return nil
+}

@@ -99,6 +99,10 @@ func StartCluster(ctx context.Context, dir string, opt ClusterOptions) (*Cluster
 	if err != nil {
 		return nil, err
 	}
+	// Parents we create must let the server user through; the cluster dir stays private.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, fmt.Errorf("pg: create cluster dir: %w", err)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("pg: create cluster dir: %w", err)
 	}
@@ -291,3 +295,7 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestDSNEnv names the environment variable with the admin DSN of a server shared by a
+// whole test run (`tongban testenv` sets it; package pgtest reads it).
+const TestDSNEnv = "TONGBAN_TEST_PG_DSN"

@@ -27,7 +27,7 @@ import (
 )
 
 // EnvDSN names the environment variable with the admin DSN of a shared test server.
-const EnvDSN = "TONGBAN_TEST_PG_DSN"
+const EnvDSN = pg.TestDSNEnv
 
 var (
 	startOnce sync.Once
