@@ -19,6 +19,14 @@ import (
 // requests through a *kafka.Transport. Both must carry the same TLS and SASL
 // settings, so both are built here from one Config.
 
+// metadataTTL is how often a Transport refreshes its cached view of the
+// cluster. kafka-go answers a Writer's topic lookups from that cache and fails
+// a write to a topic missing from it at once, without retrying; so a hall
+// inbox created after the Writer started is unknown to it until the next
+// refresh. kafka-go's default is 6s; 2s shortens that window for one small
+// metadata request per Writer every 2s.
+const metadataTTL = 2 * time.Second
+
 // Dialer builds the kafka-go Dialer used by readers and by Ping.
 func (c Config) Dialer() (*kafka.Dialer, error) {
 	if err := c.Validate(); err != nil {
@@ -60,6 +68,7 @@ func (c Config) Transport() (*kafka.Transport, error) {
 		ClientID:    c.clientID(),
 		DialTimeout: c.dialTimeout(),
 		IdleTimeout: 30 * time.Second,
+		MetadataTTL: metadataTTL,
 		TLS:         tc,
 		SASL:        mech,
 	}, nil

@@ -19,6 +19,16 @@ import (
 // leader's partition lookup sends AllowAutoTopicCreation=true), so enabling it
 // here would let a mistyped topic name silently create a topic in tests that
 // production would refuse.
+//
+// kafka-go's consumer group speaks the classic group protocol at old versions
+// (FindCoordinator v0, JoinGroup v2, SyncGroup v0, Heartbeat v0, LeaveGroup v0,
+// OffsetCommit v2, OffsetFetch v1, ListOffsets v1) and negotiates the rest up
+// (Fetch v10, Produce v8, Metadata v8, CreateTopics v5, DescribeConfigs v3).
+// kfake serves all of these; its only floors (Produce v3, Fetch v4) sit below
+// what kafka-go negotiates, so no kfake option or kafka-go setting was needed
+// beyond NumBrokers(1). Two limits to keep in mind: kfake refuses a session
+// timeout under 6s (kafka-go's default is 30s), and kfake has no initial
+// rebalance delay, so a group forms at once, faster than on a real broker.
 type Embedded struct {
 	cluster *kfake.Cluster
 	brokers []string

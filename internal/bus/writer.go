@@ -79,14 +79,38 @@ func (w *Writer) Publish(ctx context.Context, msgs ...Message) error {
 		}
 		kms[i] = m.toKafka()
 	}
-	if err := w.w.WriteMessages(ctx, kms...); err != nil {
-		return fmt.Errorf("bus: publish: %w", err)
+	// A topic unknown to the Writer may just have been created (see
+	// metadataTTL): wait for one metadata refresh before calling it missing.
+	// kafka-go looks topics up before writing anything, so this retry never
+	// writes a message twice.
+	giveUp := time.Now().Add(metadataTTL + 500*time.Millisecond)
+	for {
+		err := w.w.WriteMessages(ctx, kms...)
+		switch {
+		case err == nil:
+			return nil
+		case !errors.Is(err, kafka.UnknownTopicOrPartition):
+			return fmt.Errorf("bus: publish: %w", err)
+		case time.Now().After(giveUp):
+			return fmt.Errorf("bus: publish: %w: %w", ErrUnknownTopic, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("bus: publish: %w: %w", ErrUnknownTopic, err)
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
-	return nil
 }
 
-// ErrNoTopic is returned by Publish for a Message without a Topic.
-var ErrNoTopic = errors.New("message has no topic")
+// Errors callers branch on.
+var (
+	// ErrNoTopic is returned by Publish for a Message without a Topic.
+	ErrNoTopic = errors.New("message has no topic")
+	// ErrUnknownTopic is returned by Publish when a message names a topic
+	// the cluster does not have: a partner hall's inbox that EnsureTopics has
+	// not created. Retrying soon will not help; provisioning will.
+	ErrUnknownTopic = errors.New("topic not provisioned")
+)
 
 // Close flushes nothing (Publish is synchronous) and releases the
 // connections.
