@@ -78,3 +78,18 @@ func TestParseStatus(t *testing.T) {
 		t.Fatal("ParseStatus accepted a wrong case")
 	}
 }
+
+func TestSigningStatus(t *testing.T) {
+	t.Parallel()
+	for text, want := range map[string]Status{
+		"已签收,签收人:本人":      StatusDelivered,
+		"已签收,门卫代签":        StatusDeliveredProxy,
+		"您的快件已由菜鸟驿站代收点签收": StatusDeliveredLocker,
+		"快件已投递至丰巢智能柜":     StatusDeliveredLocker,
+		"":                StatusDelivered,
+	} {
+		if got := SigningStatus(text); got != want {
+			t.Errorf("SigningStatus(%q) = %s, want %s", text, got, want)
+		}
+	}
+}

@@ -1,10 +1,6 @@
 package sf
 
-import (
-	"strings"
-
-	"github.com/tongban/tongban/courier"
-)
+import "github.com/tongban/tongban/courier"
 
 // opCode is one row of SF's route operation codes. The table is data: when SF's
 // codes for an account differ (verify per account), change the rows, not the code.
@@ -40,13 +36,6 @@ var opCodeIndex = func() map[string]opCode {
 	return m
 }()
 
-// Signing codes say only "signed"; who signed is in the remark. Locker words are
-// checked first because "代收点" (a collection point) contains "代收".
-var (
-	lockerWords = []string{"丰巢", "快递柜", "智能柜", "自提柜", "驿站", "代收点", "自提点"}
-	proxyWords  = []string{"代签", "代收", "门卫", "前台", "收发室", "物业", "同事", "家人"}
-)
-
 // StatusOf maps an SF route to the vocabulary. Unknown codes are in_transit: SF adds
 // intermediate scans freely, and the raw code is kept beside the status.
 func StatusOf(code, remark string) courier.Status {
@@ -55,21 +44,8 @@ func StatusOf(code, remark string) courier.Status {
 		return courier.StatusInTransit
 	}
 	if c.Status == courier.StatusDelivered {
-		switch {
-		case containsAny(remark, lockerWords):
-			return courier.StatusDeliveredLocker
-		case containsAny(remark, proxyWords):
-			return courier.StatusDeliveredProxy
-		}
+		// The code says only "signed"; who signed is in the remark.
+		return courier.SigningStatus(remark)
 	}
 	return c.Status
-}
-
-func containsAny(s string, words []string) bool {
-	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
 }
