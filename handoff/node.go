@@ -6,10 +6,14 @@ package handoff
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tongban/tongban/internal/bus"
 	"github.com/tongban/tongban/internal/obs"
@@ -21,28 +25,79 @@ type Options struct {
 	Name   string
 	DB     *pgxpool.Pool
 	Bus    bus.Config
+	Keys   *Keyring
 	Log    *slog.Logger
 	Health *obs.Health
+	// Clock is the time source; tests inject one. Defaults to time.Now.
+	Clock func() time.Time
+	// MaxAttachment bounds one uploaded file; defaults to 2 MiB.
+	MaxAttachment int64
 }
 
 // Node is one city's hall.
 type Node struct {
-	opt Options
-	mux *http.ServeMux
+	opt     Options
+	keys    *Keyring
+	clock   func() time.Time
+	mux     *http.ServeMux
+	routes  []string
+	metrics *metrics
+}
+
+type metrics struct {
+	moves       *prometheus.CounterVec
+	quarantined *prometheus.CounterVec
+	relayed     prometheus.Counter
+	duplicates  prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		moves: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tongban_case_moves_total",
+			Help: "Case state moves applied, by move and by where it was made (local or remote)."}, []string{"move", "origin"}),
+		quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tongban_quarantined_total",
+			Help: "Messages quarantined, by reason."}, []string{"reason"}),
+		relayed: prometheus.NewCounter(prometheus.CounterOpts{Name: "tongban_outbox_published_total",
+			Help: "Outbox messages published to Kafka."}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "tongban_inbox_duplicates_total",
+			Help: "Redelivered messages the inbox recognised and skipped."}),
+	}
+	reg.MustRegister(m.moves, m.quarantined, m.relayed, m.duplicates)
+	return m
 }
 
 // NewNode builds a hall node; Run starts its background work.
 func NewNode(opt Options) (*Node, error) {
-	n := &Node{opt: opt, mux: http.NewServeMux()}
+	if opt.Keys == nil {
+		return nil, errNoKey
+	}
+	if opt.Clock == nil {
+		opt.Clock = time.Now
+	}
+	if opt.MaxAttachment == 0 {
+		opt.MaxAttachment = 2 << 20
+	}
+	if opt.Health == nil {
+		opt.Health = obs.NewHealth()
+	}
+	n := &Node{opt: opt, keys: opt.Keys, clock: opt.Clock, mux: http.NewServeMux(), metrics: newMetrics(opt.Health.Registry)}
 	opt.Health.Register(n.mux)
+	n.routesAPI()
 	return n, nil
 }
 
 // Handler serves the hall's HTTP API.
 func (n *Node) Handler() http.Handler { return n.mux }
 
-// Run runs the background workers until ctx ends, then returns after they drained.
+// Run runs the relay and the inbox consumer until ctx ends; each finishes the batch
+// in hand and commits before Run returns.
 func (n *Node) Run(ctx context.Context) error {
-	<-ctx.Done()
-	return nil
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, f := range []func(context.Context) error{n.runRelay, n.runInbox} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = f(ctx) }()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

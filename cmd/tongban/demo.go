@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"path/filepath"
+
 	"errors"
 	"fmt"
+	"github.com/tongban/tongban/handoff"
 	"log/slog"
 	"net"
 	"strconv"
@@ -45,6 +49,10 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 
+	keyrings, err := demoKeyrings(cfg)
+	if err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(cfg.Halls))
 	hctx, cancel := context.WithCancel(ctx)
@@ -71,7 +79,7 @@ func runDemo(ctx context.Context, args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = serveHall(hctx, hall, db, b, migs, ln, hlog)
+			errs[i] = serveHall(hctx, hall, keyrings[code], db, b, migs, ln, hlog)
 			if errs[i] != nil {
 				cancel() // one hall failing stops the demo rather than half-running it
 			}
@@ -84,6 +92,30 @@ func runDemo(ctx context.Context, args []string) error {
 	fmt.Println("Each answers /healthz, /readyz and /metrics. Ctrl-C stops everything.")
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// demoKeyrings gives every demo hall a signing key (kept under the data dir) and
+// makes each trust all the others, as an operator would by exchanging public keys.
+func demoKeyrings(cfg config.Demo) (map[string]*handoff.Keyring, error) {
+	privs := map[string]ed25519.PrivateKey{}
+	for _, code := range cfg.Halls {
+		priv, err := handoff.LocalKey(filepath.Join(cfg.DataDir, "keys"), code)
+		if err != nil {
+			return nil, err
+		}
+		privs[code] = priv
+	}
+	out := map[string]*handoff.Keyring{}
+	for code, priv := range privs {
+		k := handoff.NewKeyring(code, priv)
+		for other, p := range privs {
+			if other != code {
+				k.Trust(other, p.Public().(ed25519.PublicKey))
+			}
+		}
+		out[code] = k
+	}
+	return out, nil
 }
 
 // demoPostgres returns an admin DSN: the configured one, or a private cluster's under

@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"path/filepath"
+	"strings"
+
 	"errors"
 	"fmt"
+	"github.com/tongban/tongban/handoff/catalog"
 	"log/slog"
 	"net"
 	"os"
@@ -47,21 +52,72 @@ func runHall(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return serveHall(ctx, cfg, db, b, migs, ln, log)
+	keys, err := hallKeyring(cfg)
+	if err != nil {
+		return err
+	}
+	return serveHall(ctx, cfg, keys, db, b, migs, ln, log)
+}
+
+// hallKeyring builds the hall's signing key and its partners' public keys.
+func hallKeyring(cfg config.Hall) (*handoff.Keyring, error) {
+	var priv ed25519.PrivateKey
+	var err error
+	if cfg.SigningKey != "" {
+		priv, err = handoff.ParseSeed(cfg.SigningKey.Reveal())
+	} else {
+		priv, err = handoff.LocalKey(filepath.Join(cfg.DataDir, "keys"), cfg.Code)
+	}
+	if err != nil {
+		return nil, err
+	}
+	keys := handoff.NewKeyring(cfg.Code, priv)
+	for _, p := range cfg.Partners {
+		code, b64, _ := strings.Cut(p, "=")
+		pub, err := handoff.ParsePublic(b64)
+		if err != nil {
+			return nil, &config.Problem{Env: "TONGBAN_PARTNERS", Value: p, Accepted: err.Error()}
+		}
+		keys.Trust(code, pub)
+	}
+	return keys, nil
+}
+
+// hallCatalogue reads the configured catalogue file, or the built-in demo catalogue.
+func hallCatalogue(cfg config.Hall) (catalog.Catalogue, error) {
+	if cfg.CatalogueFile == "" {
+		return catalog.Load(cfg.Code)
+	}
+	b, err := os.ReadFile(cfg.CatalogueFile)
+	if err != nil {
+		return catalog.Catalogue{}, err
+	}
+	return catalog.Parse(b)
 }
 
 // serveHall runs one hall until ctx ends: HTTP and background workers, then an
 // orderly drain. The demo calls it once per city.
-func serveHall(ctx context.Context, cfg config.Hall, db *node.Database, b *node.Bus, migs []pg.Migration, ln net.Listener, log *slog.Logger) error {
+func serveHall(ctx context.Context, cfg config.Hall, keys *handoff.Keyring, db *node.Database, b *node.Bus, migs []pg.Migration, ln net.Listener, log *slog.Logger) error {
 	if err := ensureTopics(ctx, b.Config, []string{cfg.Code}); err != nil {
 		return err
 	}
 	health := obs.NewHealth()
 	health.AddCheck("postgres", func(ctx context.Context) error { return pg.Check(ctx, db.Pool, migs) })
 	health.AddCheck("kafka", func(ctx context.Context) error { return bus.Ping(ctx, b.Config) })
-	n, err := handoff.NewNode(handoff.Options{Code: cfg.Code, Name: cfg.Name, DB: db.Pool, Bus: b.Config, Log: log, Health: health})
+	n, err := handoff.NewNode(handoff.Options{Code: cfg.Code, Name: cfg.Name, DB: db.Pool, Bus: b.Config, Keys: keys, Log: log, Health: health})
 	if err != nil {
 		return err
+	}
+	cat, err := hallCatalogue(cfg)
+	if err != nil && !errors.Is(err, catalog.ErrUnknownHall) {
+		return fmt.Errorf("catalogue: %w", err)
+	}
+	if err == nil {
+		changed, err := n.LoadCatalogue(ctx, cat)
+		if err != nil {
+			return fmt.Errorf("catalogue: %w", err)
+		}
+		log.Info("catalogue loaded", slog.String("version", cat.Version), slog.Int("matters", len(cat.Matters)), slog.Int("changed", changed))
 	}
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

@@ -33,8 +33,11 @@ type Common struct {
 
 // Hall is one city's node.
 type Hall struct {
-	Code string `env:"TONGBAN_HALL_CODE" flag:"code" default:"440100" help:"GB/T 2260 division code of this hall's city, e.g. 440100 Guangzhou, 440600 Foshan"`
-	Name string `env:"TONGBAN_HALL_NAME" flag:"name" default:"" help:"display name of the hall; defaults to the city's service centre"`
+	Code          string   `env:"TONGBAN_HALL_CODE" flag:"code" default:"440100" help:"GB/T 2260 division code of this hall's city, e.g. 440100 Guangzhou, 440600 Foshan"`
+	Name          string   `env:"TONGBAN_HALL_NAME" flag:"name" default:"" help:"display name of the hall; defaults to the city's service centre"`
+	SigningKey    Secret   `env:"TONGBAN_SIGNING_KEY" default:"" help:"base64 Ed25519 seed this hall signs messages with (or TONGBAN_SIGNING_KEY_FILE); empty keeps a generated key under the data dir"`
+	Partners      []string `env:"TONGBAN_PARTNERS" flag:"partners" default:"" help:"partner halls' public keys, code=base64 pairs separated by commas; several keys per code during rotation"`
+	CatalogueFile string   `env:"TONGBAN_CATALOGUE_FILE" flag:"catalogue" default:"" help:"matter catalogue JSON file; empty loads the built-in demo catalogue for this hall"`
 	Common
 }
 
@@ -113,6 +116,12 @@ func (c *Common) Validate() error {
 func (h *Hall) Validate() error {
 	if !ValidDivisionCode(h.Code) {
 		return &Problem{"TONGBAN_HALL_CODE", h.Code, "a 6-digit GB/T 2260 division code such as 440100"}
+	}
+	for _, p := range h.Partners {
+		code, key, ok := strings.Cut(p, "=")
+		if !ok || !ValidDivisionCode(code) || len(key) < 40 {
+			return &Problem{"TONGBAN_PARTNERS", p, "code=base64-public-key pairs such as 440600=MCowBQYDK2VwAyEA..."}
+		}
 	}
 	return h.Common.Validate()
 }

@@ -1,0 +1,206 @@
+package handoff
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tongban/tongban/handoff/catalog"
+	"github.com/tongban/tongban/handoff/ident"
+	"github.com/tongban/tongban/internal/bus"
+	"github.com/tongban/tongban/internal/pg/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+const gz, fs = "440100", "440600"
+
+// testHall is a running hall node with its HTTP server.
+type testHall struct {
+	*Node
+	code string
+	srv  *httptest.Server
+	priv ed25519.PrivateKey
+	stop func()
+}
+
+// newPair starts Guangzhou and Foshan halls on their own databases, sharing one
+// embedded Kafka broker, each trusting the other's key.
+func newPair(t testing.TB) (*testHall, *testHall, bus.Config) {
+	t.Helper()
+	ctx := context.Background()
+	e, err := bus.StartEmbedded(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	cfg := e.Config()
+	if _, err := bus.EnsureTopics(ctx, cfg, bus.DefaultTopics([]string{gz, fs}, 4, 1)); err != nil {
+		t.Fatal(err)
+	}
+	a, b := startHall(t, gz, cfg, nil), startHall(t, fs, cfg, nil)
+	a.keys.Trust(fs, b.priv.Public().(ed25519.PublicKey))
+	b.keys.Trust(gz, a.priv.Public().(ed25519.PublicKey))
+	return a, b, cfg
+}
+
+func startHall(t testing.TB, code string, cfg bus.Config, priv ed25519.PrivateKey) *testHall {
+	t.Helper()
+	if priv == nil {
+		_, priv, _ = ed25519.GenerateKey(rand.Reader)
+	}
+	pool := pgtest.New(t, Migrations())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	n, err := NewNode(Options{Code: code, DB: pool, Bus: cfg, Keys: NewKeyring(code, priv), Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Load(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.LoadCatalogue(context.Background(), cat); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = n.Run(ctx) }()
+	srv := httptest.NewServer(n.Handler())
+	h := &testHall{Node: n, code: code, srv: srv, priv: priv}
+	var once sync.Once
+	h.stop = func() { once.Do(func() { srv.Close(); cancel(); <-done }) }
+	t.Cleanup(h.stop)
+	return h
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w *testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// call sends a JSON request as actor and decodes the JSON answer.
+func (h *testHall) call(t testing.TB, method, path string, body any, hdr ...string) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, h.srv.URL+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Tongban-Actor", "clerk-"+h.code)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := map[string]any{}
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, out
+}
+
+// must is call that fails the test unless the status is want.
+func (h *testHall) must(t testing.TB, want int, method, path string, body any, hdr ...string) map[string]any {
+	t.Helper()
+	code, out := h.call(t, method, path, body, hdr...)
+	if code != want {
+		t.Fatalf("%s %s at %s = %d, want %d: %v", method, path, h.code, code, want, out)
+	}
+	return out
+}
+
+var idSerial atomic.Int64
+
+// residentID makes a valid resident ID number (Guangzhou Tianhe, born 1990).
+func residentID() string {
+	n := idSerial.Add(1)
+	first17 := fmt.Sprintf("44010619900101%03d", n%1000)
+	c, _ := ident.ResidentIDCheckChar(first17)
+	return first17 + string(c)
+}
+
+// firstMatter returns a promised-time matter of hall h's catalogue and a complete
+// set of materials for it.
+func firstMatter(t testing.TB, h *testHall) (catalog.Matter, []ItemCount) {
+	t.Helper()
+	cat, _ := catalog.Load(h.code)
+	for _, m := range cat.Matters {
+		if m.CaseType == catalog.CaseTypePromised {
+			var items []ItemCount
+			for _, mat := range m.Materials {
+				items = append(items, ItemCount{ID: mat.ID, Originals: mat.Originals, Copies: mat.Copies})
+			}
+			return m, items
+		}
+	}
+	t.Fatal("no promised-time matter in the demo catalogue")
+	return catalog.Matter{}, nil
+}
+
+func applicant() Applicant {
+	return Applicant{Type: "person", Name: "陈小明", IDType: ident.TypeResidentID, IDNumber: residentID(),
+		Phone: "13800138000", Address: "广州市天河区天河路 100 号", Postcode: "510620"}
+}
+
+// acceptCase takes a complete application at h and returns the case id and number.
+func acceptCase(t testing.TB, h *testHall) (id, caseNo string) {
+	t.Helper()
+	m, items := firstMatter(t, h)
+	out := h.must(t, 201, "POST", "/api/v1/intake", IntakeRequest{MatterCode: m.Code, Applicant: applicant(), Materials: items})
+	if out["outcome"] != OutcomeAccepted {
+		t.Fatalf("intake outcome %v", out)
+	}
+	c := out["case"].(map[string]any)
+	return c["id"].(string), c["case_no"].(string)
+}
+
+// shipCase packages and dispatches a case at the origin.
+func shipCase(t testing.TB, h *testHall, id string) {
+	t.Helper()
+	h.must(t, 200, "POST", "/api/v1/cases/"+id+"/package", PackageRequest{SealNo: "FZ" + id[len(id)-8:]})
+	h.must(t, 200, "POST", "/api/v1/cases/"+id+"/dispatch", DispatchRequest{Waybill: "SF" + id[len(id)-10:]})
+}
+
+// stateAt reads a case's state at h, "" if the hall has no copy.
+func (h *testHall) stateAt(t testing.TB, id string) State {
+	var s string
+	err := h.opt.DB.QueryRow(context.Background(), `SELECT state FROM cases WHERE id = $1`, id).Scan(&s)
+	if err != nil {
+		return ""
+	}
+	return State(s)
+}
+
+// eventually waits until cond holds, failing after 30 s.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func waitState(t testing.TB, h *testHall, id string, want State) {
+	t.Helper()
+	eventually(t, fmt.Sprintf("case %s to be %s at %s (is %q)", id, want, h.code, h.stateAt(t, id)), func() bool { return h.stateAt(t, id) == want })
+}
