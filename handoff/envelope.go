@@ -80,6 +80,16 @@ func KeyID(pub ed25519.PublicKey) string {
 	return hex.EncodeToString(h[:8])
 }
 
+// lookup finds the partner hall that owns key id.
+func (k *Keyring) lookup(id string) (string, ed25519.PublicKey) {
+	for hall, keys := range k.partners {
+		if pub, ok := keys[id]; ok {
+			return hall, pub
+		}
+	}
+	return "", nil
+}
+
 // Trust adds a partner hall's public key.
 func (k *Keyring) Trust(hall string, pub ed25519.PublicKey) {
 	if k.partners[hall] == nil {
@@ -141,29 +151,30 @@ func reject(reason, format string, args ...any) *Rejection {
 // hall, comes from a known partner, carries a valid signature over the exact bytes, and
 // is a type and schema version this hall knows. Only then is it parsed for use.
 func (k *Keyring) Open(value []byte, headers map[string]string) (Envelope, error) {
-	var head struct {
-		From string `json:"from"`
-	}
-	if err := json.Unmarshal(value, &head); err != nil {
-		return Envelope{}, reject(ReasonMalformed, "value is not a JSON envelope: %v", err)
-	}
-	keys, ok := k.partners[head.From]
-	if !ok {
-		return Envelope{}, reject(ReasonUnknownSender, "sender %q is not a registered partner", head.From)
-	}
-	pub, ok := keys[headers[HeaderKey]]
-	if !ok {
-		return Envelope{}, reject(ReasonUnknownSender, "key %q is not registered for %s", headers[HeaderKey], head.From)
+	// The signature is checked over the raw bytes before they are parsed as anything.
+	signer, pub := k.lookup(headers[HeaderKey])
+	if pub == nil {
+		var head struct {
+			From string `json:"from"`
+		}
+		_ = json.Unmarshal(value, &head)
+		if _, known := k.partners[head.From]; known {
+			return Envelope{}, reject(ReasonBadSignature, "key %q is not registered for %s", headers[HeaderKey], head.From)
+		}
+		return Envelope{}, reject(ReasonUnknownSender, "sender %q with key %q is not a registered partner", head.From, headers[HeaderKey])
 	}
 	sig, err := base64.StdEncoding.DecodeString(headers[HeaderSig])
 	if err != nil || !ed25519.Verify(pub, value, sig) {
-		return Envelope{}, reject(ReasonBadSignature, "signature does not verify with key %s", headers[HeaderKey])
+		return Envelope{}, reject(ReasonBadSignature, "signature does not verify with %s's key %s", signer, headers[HeaderKey])
 	}
 	var env Envelope
 	dec := json.NewDecoder(bytes.NewReader(value))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&env); err != nil {
 		return Envelope{}, reject(ReasonMalformed, "envelope: %v", err)
+	}
+	if env.From != signer {
+		return Envelope{}, reject(ReasonBadSignature, "signed with %s's key but claims to come from %q", signer, env.From)
 	}
 	if env.To != k.Self {
 		return Envelope{}, reject(ReasonWrongHall, "addressed to %q, this hall is %s", env.To, k.Self)
