@@ -24,8 +24,8 @@ import (
 // case gets a fresh simulator, a receiver for pushes, and the adapter under test.
 
 const (
-	sfPartner, sfCheckWord, sfCard = "TB_SF_TEST", "sf-check-word-test", "7551234567"
-	emsKey, emsSecret, emsSender   = "TB_EMS_TEST", "ems-secret-test", "1100000001"
+	sfPartner, sfCheckWord, sfCard  = "TB_SF_TEST", "sf-check-word-test", "7551234567"
+	emsKey, emsSecret, emsSender    = "TB_EMS_TEST", "ems-secret-test", "1100000001"
 	k100Customer, k100Key, k100Salt = "TB_K100_TEST", "k100-key-test", "k100-salt-test"
 	recipientPhone                  = "13912345678"
 )
