@@ -86,7 +86,7 @@ func TestIntakeOutcomes(t *testing.T) {
 
 func (h *testHall) get(t *testing.T, path string) string {
 	t.Helper()
-	resp, err := http.Get(h.srv.URL + path)
+	resp, err := http.Get(h.base + path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestAttachments(t *testing.T) {
 	id, _ := acceptCase(t, a)
 	pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
 	post := func(body []byte, ctype, name string) (int, map[string]any) {
-		req, _ := http.NewRequest("POST", a.srv.URL+"/api/v1/cases/"+id+"/attachments?name="+name, bytes.NewReader(body))
+		req, _ := http.NewRequest("POST", a.base+"/api/v1/cases/"+id+"/attachments?name="+name, bytes.NewReader(body))
 		req.Header.Set("Content-Type", ctype)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,7 +23,13 @@ import (
 	"github.com/tongban/tongban/internal/pg/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		runChildHall()
+		return
+	}
+	pgtest.Main(m)
+}
 
 const gz, fs = "440100", "440600"
 
@@ -31,8 +38,10 @@ type testHall struct {
 	*Node
 	code string
 	srv  *httptest.Server
+	base string // the hall's URL
 	priv ed25519.PrivateKey
-	stop func()
+	stop func() // stops the workers and the HTTP server
+	halt func() // stops only the workers (relay and inbox)
 }
 
 // newPair starts Guangzhou and Foshan halls on their own databases, sharing one
@@ -78,9 +87,10 @@ func startHall(t testing.TB, code string, cfg bus.Config, priv ed25519.PrivateKe
 	done := make(chan struct{})
 	go func() { defer close(done); _ = n.Run(ctx) }()
 	srv := httptest.NewServer(n.Handler())
-	h := &testHall{Node: n, code: code, srv: srv, priv: priv}
+	h := &testHall{Node: n, code: code, srv: srv, base: srv.URL, priv: priv}
 	var once sync.Once
-	h.stop = func() { once.Do(func() { srv.Close(); cancel(); <-done }) }
+	h.halt = func() { cancel(); <-done }
+	h.stop = func() { once.Do(func() { srv.Close(); h.halt() }) }
 	t.Cleanup(h.stop)
 	return h
 }
@@ -92,12 +102,26 @@ func (w *testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return l
 // call sends a JSON request as actor and decodes the JSON answer.
 func (h *testHall) call(t testing.TB, method, path string, body any, hdr ...string) (int, map[string]any) {
 	t.Helper()
+	code, out, err := h.request(method, path, body, hdr...)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return code, out
+}
+
+// callSoft is call for a hall that may be down: a transport error is status 0.
+func (h *testHall) callSoft(t testing.TB, method, path string, body any, hdr ...string) (int, map[string]any) {
+	code, out, _ := h.request(method, path, body, hdr...)
+	return code, out
+}
+
+func (h *testHall) request(method, path string, body any, hdr ...string) (int, map[string]any, error) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, h.srv.URL+path, rd)
+	req, _ := http.NewRequest(method, h.base+path, rd)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Tongban-Actor", "clerk-"+h.code)
 	for i := 0; i+1 < len(hdr); i += 2 {
@@ -105,13 +129,13 @@ func (h *testHall) call(t testing.TB, method, path string, body any, hdr ...stri
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	out := map[string]any{}
 	_ = json.Unmarshal(raw, &out)
-	return resp.StatusCode, out
+	return resp.StatusCode, out, nil
 }
 
 // must is call that fails the test unless the status is want.
@@ -204,3 +228,9 @@ func waitState(t testing.TB, h *testHall, id string, want State) {
 }
 
 func decodeJSON(r io.Reader, v any) { _ = json.NewDecoder(r).Decode(v) }
+
+func newTestWriter(t testing.TB, h *testHall) *bus.Writer {
+	w := bus.NewWriter(h.opt.Bus)
+	t.Cleanup(func() { w.Close() })
+	return w
+}

@@ -13,12 +13,15 @@ import (
 	"github.com/tongban/tongban/internal/bus"
 )
 
-// Relay settings. The lease outlives the writer's own retries (about 10 s), so a row
-// is only claimed again once its first relay has certainly given up or died.
+// Relay settings. A publish gives up after relayPublishTimeout, and the lease outlives
+// it, so a row is only claimed again once its first relay has certainly given up or
+// died. The lease is also how long a crashed relay's batch waits before a restarted
+// node sends it, so it is kept short; giving up early costs only a retry.
 const (
-	relayBatch = 256
-	relayLease = 30 * time.Second
-	relayPoll  = 250 * time.Millisecond
+	relayBatch          = 256
+	relayPublishTimeout = 5 * time.Second
+	relayLease          = 8 * time.Second
+	relayPoll           = 250 * time.Millisecond
 )
 
 // runRelay publishes committed outbox rows until ctx ends. Rows are claimed with a
@@ -49,6 +52,7 @@ func (n *Node) runRelay(ctx context.Context) error {
 
 type outRow struct {
 	id      uuid.UUID
+	pos     int64
 	topic   string
 	key     string
 	value   []byte
@@ -57,6 +61,29 @@ type outRow struct {
 
 // relayOnce claims, publishes and marks one batch. It returns how many it sent.
 func (n *Node) relayOnce(ctx context.Context, w *bus.Writer) (int, error) {
+	batch, err := n.claimBatch(ctx)
+	if err != nil || len(batch) == 0 {
+		return 0, err
+	}
+	// Publishing and marking must finish together even when shutdown starts meanwhile.
+	pctx := context.WithoutCancel(ctx)
+	tctx, cancel := context.WithTimeout(pctx, relayPublishTimeout)
+	err = n.publishBatch(tctx, w, batch)
+	cancel()
+	if err != nil {
+		_, _ = n.opt.DB.Exec(pctx, `UPDATE outbox SET lease_until = now() + interval '1 second', last_error = $2 WHERE id = ANY($1)`,
+			ids(batch), err.Error())
+		return 0, err
+	}
+	if _, err := n.opt.DB.Exec(pctx, `UPDATE outbox SET sent_at = now(), lease_until = NULL WHERE id = ANY($1)`, ids(batch)); err != nil {
+		return 0, fmt.Errorf("handoff: relay mark sent: %w", err)
+	}
+	n.metrics.relayed.Add(float64(len(batch)))
+	return len(batch), nil
+}
+
+// claimBatch leases the oldest unsent rows nobody else holds, in the sender's order.
+func (n *Node) claimBatch(ctx context.Context) ([]outRow, error) {
 	rows, err := n.opt.DB.Query(ctx, `
 		UPDATE outbox SET lease_until = now() + $2::interval, attempts = attempts + 1
 		WHERE id IN (
@@ -66,49 +93,41 @@ func (n *Node) relayOnce(ctx context.Context, w *bus.Writer) (int, error) {
 			FOR UPDATE SKIP LOCKED)
 		RETURNING id, pos, topic, key, value, headers`, relayBatch, relayLease.String())
 	if err != nil {
-		return 0, fmt.Errorf("handoff: relay claim: %w", err)
+		return nil, fmt.Errorf("handoff: relay claim: %w", err)
 	}
-	type posRow struct {
-		pos int64
-		outRow
-	}
-	var batch []posRow
+	defer rows.Close()
+	var batch []outRow
 	for rows.Next() {
-		var r posRow
+		var r outRow
 		var hdr []byte
 		if err := rows.Scan(&r.id, &r.pos, &r.topic, &r.key, &r.value, &hdr); err != nil {
-			rows.Close()
-			return 0, err
+			return nil, err
 		}
 		_ = json.Unmarshal(hdr, &r.headers)
 		batch = append(batch, r)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	if len(batch) == 0 {
-		return 0, nil
+		return nil, err
 	}
 	// RETURNING does not keep the subquery's order; the sender's order is pos.
-	sortByPos(batch, func(r posRow) int64 { return r.pos })
+	sortByPos(batch, func(r outRow) int64 { return r.pos })
+	return batch, nil
+}
+
+func (n *Node) publishBatch(ctx context.Context, w *bus.Writer, batch []outRow) error {
 	msgs := make([]bus.Message, len(batch))
-	ids := make([]uuid.UUID, len(batch))
 	for i, r := range batch {
 		msgs[i] = bus.Message{Topic: r.topic, Key: r.key, Value: r.value, Headers: r.headers}
-		ids[i] = r.id
 	}
-	// Publishing and marking must finish together even when shutdown starts meanwhile.
-	pctx := context.WithoutCancel(ctx)
-	if err := w.Publish(pctx, msgs...); err != nil {
-		_, _ = n.opt.DB.Exec(pctx, `UPDATE outbox SET lease_until = now() + interval '1 second', last_error = $2 WHERE id = ANY($1)`, ids, err.Error())
-		return 0, err
+	return w.Publish(ctx, msgs...)
+}
+
+func ids(batch []outRow) []uuid.UUID {
+	out := make([]uuid.UUID, len(batch))
+	for i, r := range batch {
+		out[i] = r.id
 	}
-	if _, err := n.opt.DB.Exec(pctx, `UPDATE outbox SET sent_at = now(), lease_until = NULL WHERE id = ANY($1)`, ids); err != nil {
-		return 0, fmt.Errorf("handoff: relay mark sent: %w", err)
-	}
-	n.metrics.relayed.Add(float64(len(batch)))
-	return len(batch), nil
+	return out
 }
 
 // listenOutbox turns NOTIFY into wake-ups; polling covers a lost connection.

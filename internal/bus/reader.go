@@ -65,6 +65,12 @@ func NewReader(cfg Config, group string, topics ...string) *Reader {
 		// The default 5s wait after a failed join (a broker restarting, a
 		// topic not yet provisioned) is longer than a hand-off should stall.
 		JoinGroupBackoff: time.Second,
+		// A hall that crashed holds its partitions until its session times out; a
+		// restarted hall waits for that. 10 s (kfake's floor is 6 s) keeps a restart
+		// short without flapping on a slow heartbeat.
+		SessionTimeout:    10 * time.Second,
+		RebalanceTimeout:  10 * time.Second,
+		HeartbeatInterval: 2 * time.Second,
 		// Adding partitions to a hall's inbox must not leave the new ones
 		// unread until the next restart.
 		WatchPartitionChanges: true,

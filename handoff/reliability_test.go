@@ -1,0 +1,188 @@
+package handoff
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// parallel runs f for 0..n-1 with at most width at once.
+func parallel(n, width int, f func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, width)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() { defer wg.Done(); defer func() { <-sem }(); f(i) }()
+	}
+	wg.Wait()
+}
+
+func countWhere(t testing.TB, h *testHall, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := h.opt.DB.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// assertConverged checks that both halls hold every case in the same state, that
+// every message was applied exactly once, in the sender's order, and nothing was
+// quarantined.
+func assertConverged(t *testing.T, a, b *testHall, ids []string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, pair := range [][2]*testHall{{a, b}, {b, a}} {
+		from, to := pair[0], pair[1]
+		sent := countWhere(t, from, `SELECT count(*) FROM outbox`)
+		applied := countWhere(t, to, `SELECT count(*) FROM inbox WHERE sender = $1`, from.code)
+		if sent != applied {
+			t.Errorf("%s sent %d messages, %s recorded %d", from.code, sent, to.code, applied)
+		}
+		// Each case's seq from the sender is 1..out_seq with no gap and no repeat.
+		bad := countWhere(t, to, `SELECT count(*) FROM (SELECT case_id, count(*) c, count(DISTINCT seq) d, max(seq) m
+			FROM inbox WHERE sender = $1 GROUP BY case_id) x WHERE c <> d OR c <> m`, from.code)
+		if bad != 0 {
+			t.Errorf("%d cases at %s have gaps or repeats in %s's sequence", bad, to.code, from.code)
+		}
+		if q := countWhere(t, to, `SELECT count(*) FROM quarantine`); q != 0 {
+			t.Errorf("%d messages quarantined at %s", q, to.code)
+		}
+		if p := countWhere(t, to, `SELECT count(*) FROM inbox_pending`); p != 0 {
+			t.Errorf("%d messages still parked at %s", p, to.code)
+		}
+	}
+	states := func(h *testHall) map[string]string {
+		rows, err := h.opt.DB.Query(ctx, `SELECT id::text, state || '/' || out_seq || '/' || in_seq FROM cases`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var id, s string
+			rows.Scan(&id, &s)
+			out[id] = s
+		}
+		return out
+	}
+	sa, sb := states(a), states(b)
+	mismatch := 0
+	for _, id := range ids {
+		var stA, stB string
+		var outA, inA, outB, inB int
+		fmt.Sscanf(replaceSlash(sa[id]), "%s %d %d", &stA, &outA, &inA)
+		fmt.Sscanf(replaceSlash(sb[id]), "%s %d %d", &stB, &outB, &inB)
+		if stA != stB || outA != inB || outB != inA {
+			mismatch++
+			if mismatch < 5 {
+				t.Errorf("case %s: origin %s, destination %s", id, sa[id], sb[id])
+			}
+		}
+	}
+	if mismatch > 0 {
+		t.Errorf("%d of %d cases disagree", mismatch, len(ids))
+	}
+}
+
+func replaceSlash(s string) string {
+	b := []byte(s)
+	for i := range b {
+		if b[i] == '/' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
+
+// TestThousandConcurrentCases accepts 1,000 cases at once in Guangzhou, takes every
+// one through the whole lifecycle across both halls, and checks each arrived exactly
+// once, in order, and that both halls agree at the end.
+func TestThousandConcurrentCases(t *testing.T) {
+	t.Parallel()
+	const n = 1000
+	a, b, _ := newPair(t)
+	ids := make([]string, n)
+	nos := make([]string, n)
+	parallel(n, 24, func(i int) {
+		ids[i], nos[i] = acceptCase(t, a)
+		shipCase(t, a, ids[i])
+	})
+	eventually(t, "all packages at Foshan", func() bool {
+		return countWhere(t, b, `SELECT count(*) FROM cases WHERE state = 'dispatched'`) == n
+	})
+	parallel(n, 24, func(i int) {
+		b.must(t, 200, "POST", "/api/v1/receive", ReceiveRequest{Scan: nos[i]})
+		b.must(t, 200, "POST", "/api/v1/cases/"+ids[i]+"/accept", Step{})
+		b.must(t, 200, "POST", "/api/v1/cases/"+ids[i]+"/conclude", Step{Result: &Result{Outcome: "granted", DocumentName: "许可证", DocumentNo: fmt.Sprintf("XK%06d", i)}})
+		b.must(t, 200, "POST", "/api/v1/cases/"+ids[i]+"/dispatch-result", Step{Method: "origin_window"})
+	})
+	eventually(t, "all results back in Guangzhou", func() bool {
+		return countWhere(t, a, `SELECT count(*) FROM cases WHERE state = 'result_dispatched'`) == n
+	})
+	parallel(n, 24, func(i int) {
+		a.must(t, 200, "POST", "/api/v1/cases/"+ids[i]+"/deliver-result", Step{SignedBy: "申请人"})
+		a.must(t, 200, "POST", "/api/v1/cases/"+ids[i]+"/close", Step{})
+	})
+	eventually(t, "all closed in Foshan", func() bool {
+		return countWhere(t, b, `SELECT count(*) FROM cases WHERE state = 'closed'`) == n
+	})
+	assertConverged(t, a, b, ids)
+}
+
+// TestRelayDiesMidBatch: a relay claims a batch and publishes half of it, then dies
+// before marking anything sent. When the lease runs out another relay sends the batch
+// again; the receiver applies every message once.
+func TestRelayDiesMidBatch(t *testing.T) {
+	t.Parallel()
+	a, b, cfg := newPair(t)
+	a.halt() // Guangzhou's own relay must not interfere; we drive the outbox by hand
+	_ = cfg
+	var ids []string
+	for i := 0; i < 20; i++ {
+		id, _ := acceptCase(t, a)
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		shipCase(t, a, id)
+	}
+	ctx := context.Background()
+	w := newTestWriter(t, a)
+	claimed, err := a.claimBatch(ctx)
+	if err != nil || len(claimed) != 20 {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	if err := a.publishBatch(ctx, w, claimed[:10]); err != nil {
+		t.Fatal(err)
+	}
+	// The relay "dies" here: nothing is marked sent. A second relay sees the rows
+	// leased and leaves them alone...
+	if again, _ := a.claimBatch(ctx); len(again) != 0 {
+		t.Fatalf("a leased batch was claimed again: %d rows", len(again))
+	}
+	// ...until the lease expires.
+	if _, err := a.opt.DB.Exec(ctx, `UPDATE outbox SET lease_until = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		sent, err := a.relayOnce(ctx, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sent == 0 {
+			break
+		}
+	}
+	eventually(t, "all 20 cases at Foshan", func() bool {
+		return countWhere(t, b, `SELECT count(*) FROM cases`) == 20
+	})
+	eventually(t, "the 10 duplicates recognised", func() bool { return testutilCounter(b.metrics.duplicates) == 10 })
+	if n := countWhere(t, b, `SELECT count(*) FROM inbox`); n != 20 {
+		t.Fatalf("Foshan applied %d messages, want 20", n)
+	}
+	if n := countWhere(t, a, `SELECT count(*) FROM outbox WHERE sent_at IS NULL`); n != 0 {
+		t.Fatalf("%d rows left unsent", n)
+	}
+}
