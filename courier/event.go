@@ -1,6 +1,7 @@
 package courier
 
 import (
+	"fmt"
 	"sort"
 	"time"
 )
@@ -24,9 +25,18 @@ var Shanghai = time.FixedZone("CST", 8*3600)
 // LocalTimeLayout is the "2006-01-02 15:04:05" layout every carrier here uses.
 const LocalTimeLayout = time.DateTime
 
-// ParseLocalTime reads a carrier's zone-less local time as China Standard Time.
+// ParseLocalTime reads a carrier's zone-less local time as China Standard Time. Years
+// outside 2000–2099 are refused: no parcel of ours moved then, and such a time is a
+// carrier's placeholder or garbage.
 func ParseLocalTime(s string) (time.Time, error) {
-	return time.ParseInLocation(LocalTimeLayout, s, Shanghai)
+	t, err := time.ParseInLocation(LocalTimeLayout, s, Shanghai)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if y := t.Year(); y < 2000 || y > 2099 {
+		return time.Time{}, fmt.Errorf("courier: time %q out of range", s)
+	}
+	return t, nil
 }
 
 // FormatLocalTime writes t the way carriers expect it.

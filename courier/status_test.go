@@ -93,3 +93,16 @@ func TestSigningStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestParseLocalTime(t *testing.T) {
+	t.Parallel()
+	got, err := ParseLocalTime("2025-03-02 09:10:00")
+	if err != nil || got.UTC().Hour() != 1 {
+		t.Fatalf("%v %v", got, err)
+	}
+	for _, bad := range []string{"0001-01-01 08:00:00", "2100-01-01 00:00:00", "2025-03-02", ""} {
+		if _, err := ParseLocalTime(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
