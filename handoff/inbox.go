@@ -78,7 +78,7 @@ func (n *Node) handleWithRetry(ctx, work context.Context, m bus.Message) {
 // handle verifies and applies one message, or quarantines it. It returns an error only
 // for failures worth retrying.
 func (n *Node) handle(ctx context.Context, topic string, partition int, offset int64, key string, value []byte, headers map[string]string) error {
-	env, err := n.keys.Open(value, headers)
+	env, err := openMessage(n.keys, value, headers)
 	var rej *Rejection
 	if errors.As(err, &rej) {
 		return n.quarantine(ctx, topic, partition, offset, key, value, headers, rej)

@@ -69,7 +69,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 // NewNode builds a hall node; Run starts its background work.
 func NewNode(opt Options) (*Node, error) {
 	if opt.Keys == nil {
-		return nil, errNoKey
+		return nil, errors.New("handoff: a hall needs a signing key")
 	}
 	if opt.Clock == nil {
 		opt.Clock = time.Now
