@@ -4,32 +4,36 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/tongban/tongban/courier"
 )
 
-// SFAccount is an SF open-platform account the simulator accepts.
+// SFAccount is an SF open-platform account the simulator accepts. Credentials are
+// courier.Secret so that a dumped config never shows them; they load from JSON as
+// plain strings.
 type SFAccount struct {
-	PartnerID   string `json:"partner_id"`
-	CheckWord   string `json:"check_word"`
-	MonthlyCard string `json:"monthly_card"`
+	PartnerID   string         `json:"partner_id"`
+	CheckWord   courier.Secret `json:"check_word"`
+	MonthlyCard string         `json:"monthly_card"`
 	// PushURL receives route pushes; empty sends none.
 	PushURL string `json:"push_url"`
 	// PushMode is "form" (signed form, the default) or "json" (plain JSON with a
 	// token query parameter appended to PushURL).
-	PushMode  string `json:"push_mode"`
-	PushToken string `json:"push_token"`
+	PushMode  string         `json:"push_mode"`
+	PushToken courier.Secret `json:"push_token"`
 }
 
 // EMSAccount is an EMS gateway account.
 type EMSAccount struct {
-	AppKey   string `json:"app_key"`
-	Secret   string `json:"secret"`
-	SenderNo string `json:"sender_no"`
+	AppKey   string         `json:"app_key"`
+	Secret   courier.Secret `json:"secret"`
+	SenderNo string         `json:"sender_no"`
 }
 
 // Kuaidi100Account is a kuaidi100 enterprise account.
 type Kuaidi100Account struct {
-	Customer string `json:"customer"`
-	Key      string `json:"key"`
+	Customer string         `json:"customer"`
+	Key      courier.Secret `json:"key"`
 }
 
 // Config sets up a simulator. Zero fields take the documented defaults.

@@ -49,7 +49,7 @@ func (s *Sim) handleEMS(w http.ResponseWriter, r *http.Request, fault string) {
 		return
 	}
 	acct, ok := s.emsAccount(f.Get("app_key"))
-	if !ok || !ems.Verify(f, acct.Secret) {
+	if !ok || !ems.Verify(f, acct.Secret.Reveal()) {
 		emsFail(w, ems.CodeBadSignature, "签名无效", nil)
 		return
 	}

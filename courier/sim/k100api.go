@@ -34,7 +34,7 @@ func k100Fail(w http.ResponseWriter, code, msg string) {
 
 func (s *Sim) k100Key(key string) bool {
 	for _, a := range s.cfg.Kuaidi100 {
-		if a.Key == key {
+		if a.Key.Reveal() == key {
 			return true
 		}
 	}
@@ -69,7 +69,7 @@ func (s *Sim) handleK100Query(w http.ResponseWriter, r *http.Request, fault stri
 	customer, param := f.Get("customer"), f.Get("param")
 	ok := false
 	for _, a := range s.cfg.Kuaidi100 {
-		ok = ok || (a.Customer == customer && kuaidi100.QuerySign(param, a.Key, customer) == f.Get("sign"))
+		ok = ok || (a.Customer == customer && kuaidi100.QuerySign(param, a.Key.Reveal(), customer) == f.Get("sign"))
 	}
 	if !ok {
 		k100Fail(w, kuaidi100.CodeBadSignature, "验证签名失败")

@@ -157,14 +157,14 @@ func (s *Sim) sfPush(acct SFAccount, p *parcel, sc scan) *pushJob {
 	msg, _ := json.Marshal(body)
 	j := &pushJob{Carrier: "sf", Waybill: p.Waybill, BadSign: s.badSign(), Due: sc.At}
 	if acct.PushMode == "json" {
-		token := acct.PushToken
+		token := acct.PushToken.Reveal()
 		if j.BadSign {
 			token = "not-the-token"
 		}
 		j.URL, j.ContentType, j.Body = withQuery(acct.PushURL, "token", token), "application/json;charset=UTF-8", msg
 		return j
 	}
-	key := acct.CheckWord
+	key := acct.CheckWord.Reveal()
 	if j.BadSign {
 		key = "someone-elses-check-word"
 	}
@@ -259,6 +259,9 @@ func (s *Sim) send(ctx context.Context, j *pushJob) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.pushLog) >= maxPushLog {
+		s.pushLog = slices.Delete(s.pushLog, 0, len(s.pushLog)-maxPushLog+1)
+	}
 	s.pushLog = append(s.pushLog, rec)
 	s.stats.PushesSent++
 	if rec.Accepted {

@@ -43,7 +43,7 @@ func (s *Sim) handleSF(w http.ResponseWriter, r *http.Request, fault string) {
 		return
 	}
 	msgData := f.Get("msgData")
-	if !sf.VerifyDigest(msgData, f.Get("timestamp"), acct.CheckWord, f.Get("msgDigest")) {
+	if !sf.VerifyDigest(msgData, f.Get("timestamp"), acct.CheckWord.Reveal(), f.Get("msgDigest")) {
 		sfGateway(w, sf.CodeBadSignature, "数字签名无效")
 		return
 	}
@@ -71,6 +71,9 @@ func (s *Sim) freshRequestID(partner, id string) bool {
 	key := partner + "\x00" + id
 	if id == "" || s.requestIDs[key] {
 		return false
+	}
+	if len(s.requestIDs) >= maxRequestIDs {
+		s.requestIDs = map[string]bool{} // forget old ids rather than grow without bound
 	}
 	s.requestIDs[key] = true
 	return true

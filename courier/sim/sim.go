@@ -161,6 +161,12 @@ func (s *Sim) Stats() Stats {
 	return st
 }
 
+// Bounds on what a long-running simulator remembers.
+const (
+	maxRequestIDs = 100_000
+	maxPushLog    = 10_000
+)
+
 func (s *Sim) count(carrier, op string) {
 	s.mu.Lock()
 	s.stats.Calls[carrier+" "+op]++

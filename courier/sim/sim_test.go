@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -225,4 +226,20 @@ func FuzzAPI(f *testing.F) {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		s.ServeHTTP(httptest.NewRecorder(), req)
 	})
+}
+
+func TestConfigJSONKeepsSecretsOut(t *testing.T) {
+	t.Parallel()
+	var c Config
+	in := `{"sf":[{"partner_id":"P","check_word":"cw-123","push_url":"http://x"}],"faults":{"lost_rate":0.1}}`
+	if err := json.Unmarshal([]byte(in), &c); err != nil || c.SF[0].CheckWord.Reveal() != "cw-123" || c.Faults.LostRate != 0.1 {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if err := c.withDefaults().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(c)
+	if strings.Contains(string(out), "cw-123") {
+		t.Fatalf("secret in %s", out)
+	}
 }
