@@ -22,7 +22,7 @@ type command struct {
 
 var commands = map[string]command{
 	"hall":        {"run one city's hall node (API, console, relay, inbox, timers)", runHall},
-	"settlement":  {"run the central settlement node for finance", notBuilt("settlement", "issue 7 (settlement)")},
+	"settlement":  {"run the central settlement node for finance", runSettlement},
 	"courier-sim": {"run the courier simulator (SF, EMS and kuaidi100 protocols)", notBuilt("courier-sim", "issue 5 (courier)")},
 	"demo":        {"run two halls on a private PostgreSQL and an embedded Kafka broker", runDemo},
 	"migrate":     {"apply pending migrations to a node's database and exit", runMigrate},

@@ -41,11 +41,6 @@ type Hall struct {
 	Common
 }
 
-// Settlement is the central finance node.
-type Settlement struct {
-	Common
-}
-
 // CourierSim is the courier simulator.
 type CourierSim struct {
 	HTTPAddr  string `env:"TONGBAN_SIM_ADDR" flag:"http" default:"127.0.0.1:8070" help:"address the simulated carrier gateways listen on"`
