@@ -104,6 +104,9 @@ func (n *Node) handle(ctx context.Context, topic string, partition int, offset i
 	if err != nil {
 		return fmt.Errorf("handoff: apply %s %s: %w", env.Type, env.ID, err)
 	}
+	if n.opt.Applied != nil {
+		n.opt.Applied(env)
+	}
 	return nil
 }
 

@@ -32,6 +32,9 @@ type Options struct {
 	Clock func() time.Time
 	// MaxAttachment bounds one uploaded file; defaults to 2 MiB.
 	MaxAttachment int64
+	// Applied, when set, is called after a partner's message has been applied and
+	// committed; the benchmark measures hand-off latency with it.
+	Applied func(env Envelope)
 }
 
 // Node is one city's hall.

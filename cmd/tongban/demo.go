@@ -7,6 +7,7 @@ import (
 
 	"errors"
 	"fmt"
+	"github.com/tongban/tongban/courier/sim"
 	"github.com/tongban/tongban/handoff"
 	"log/slog"
 	"net"
@@ -85,6 +86,19 @@ func runDemo(ctx context.Context, args []string) error {
 			}
 		}()
 	}
+	simAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.BasePort+len(cfg.Halls)+2))
+	simCfg, err := simConfig(config.CourierSim{TimeScale: 600, Seed: 1})
+	if err != nil {
+		return err
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := sim.Run(hctx, simAddr, simCfg, log.With(slog.String("node", "courier-sim"))); err != nil && hctx.Err() == nil {
+			log.Error("courier simulator stopped", slog.String("err", err.Error()))
+		}
+	}()
+	urls = append(urls, fmt.Sprintf("  courier simulator  http://%s/ (SF /sf, EMS /ems, kuaidi100 /kuaidi100; bills at /sim/bills)", simAddr))
 	fmt.Println("Tongban demo is running. Point a browser at:")
 	for _, u := range urls {
 		fmt.Println(u)

@@ -23,7 +23,7 @@ type command struct {
 var commands = map[string]command{
 	"hall":        {"run one city's hall node (API, console, relay, inbox, timers)", runHall},
 	"settlement":  {"run the central settlement node for finance", runSettlement},
-	"courier-sim": {"run the courier simulator (SF, EMS and kuaidi100 protocols)", notBuilt("courier-sim", "issue 5 (courier)")},
+	"courier-sim": {"run the courier simulator (SF, EMS and kuaidi100 protocols)", runCourierSim},
 	"demo":        {"run two halls on a private PostgreSQL and an embedded Kafka broker", runDemo},
 	"migrate":     {"apply pending migrations to a node's database and exit", runMigrate},
 	"provision":   {"create or check the Kafka topics and report drift", runProvision},

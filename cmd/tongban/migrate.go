@@ -17,11 +17,7 @@ func runMigrate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	nodeKind := fs.String("node", "hall", "which node's schema: hall")
 	var cfg config.Hall
-	rest, err := config.Load(&cfg, "migrate", args)
-	if err != nil {
-		return wrapFlagErr(err)
-	}
-	if err := fs.Parse(rest); err != nil {
+	if _, err := config.LoadFlags(&cfg, fs, args); err != nil {
 		return wrapFlagErr(err)
 	}
 	if *nodeKind != "hall" {

@@ -14,15 +14,11 @@ import (
 // changes an existing topic, so an operator decides about every difference.
 func runProvision(ctx context.Context, args []string) error {
 	var k config.Kafka
-	rest, err := config.Load(&k, "provision", args)
-	if err != nil {
-		return wrapFlagErr(err)
-	}
 	fs := flag.NewFlagSet("provision", flag.ContinueOnError)
 	halls := fs.String("halls", "440100,440600", "division codes whose inbox topics to provision")
 	partitions := fs.Int("partitions", 12, "partitions per topic")
 	rf := fs.Int("replication-factor", 3, "replication factor (1 for the embedded broker)")
-	if err := fs.Parse(rest); err != nil {
+	if _, err := config.LoadFlags(&k, fs, args); err != nil {
 		return wrapFlagErr(err)
 	}
 	if err := k.Validate(); err != nil {

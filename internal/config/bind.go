@@ -66,6 +66,12 @@ func walk(v reflect.Value, out *[]Field) {
 // Load fills cfg from defaults, then the environment, then flags in args (flags win).
 // It returns the remaining positional arguments.
 func Load(cfg any, name string, args []string) ([]string, error) {
+	return LoadFlags(cfg, flag.NewFlagSet(name, flag.ContinueOnError), args)
+}
+
+// LoadFlags is Load on a flag set that may already hold a command's own flags, so
+// they and the configuration's can be given in any order.
+func LoadFlags(cfg any, fs *flag.FlagSet, args []string) ([]string, error) {
 	fields := Fields(cfg)
 	for _, f := range fields {
 		if err := set(f.value, f.Default); err != nil {
@@ -85,7 +91,6 @@ func Load(cfg any, name string, args []string) ([]string, error) {
 			f.value.SetString(strings.TrimSpace(string(b)))
 		}
 	}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	for _, f := range fields {
 		if f.Flag == "" {
 			continue

@@ -44,7 +44,9 @@ type Hall struct {
 // CourierSim is the courier simulator.
 type CourierSim struct {
 	HTTPAddr  string `env:"TONGBAN_SIM_ADDR" flag:"http" default:"127.0.0.1:8070" help:"address the simulated carrier gateways listen on"`
-	TimeScale int    `env:"TONGBAN_SIM_TIME_SCALE" flag:"time-scale" default:"600" help:"simulated seconds per real second for parcel movement"`
+	TimeScale  int    `env:"TONGBAN_SIM_TIME_SCALE" flag:"time-scale" default:"600" help:"simulated seconds per real second for parcel movement"`
+	ConfigFile string `env:"TONGBAN_SIM_CONFIG" flag:"config" default:"" help:"JSON file with the simulated carrier accounts, faults, start time and seed; empty uses built-in demo accounts"`
+	Seed       int64  `env:"TONGBAN_SIM_SEED" flag:"seed" default:"1" help:"random seed, so a run can be repeated"`
 	LogLevel  string `env:"TONGBAN_LOG_LEVEL" flag:"log-level" default:"info" help:"debug, info, warn or error"`
 }
 
