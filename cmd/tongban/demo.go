@@ -13,6 +13,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/node"
@@ -99,6 +100,17 @@ func runDemo(ctx context.Context, args []string) error {
 		}
 	}()
 	urls = append(urls, fmt.Sprintf("  courier simulator  http://%s/ (SF /sf, EMS /ems, kuaidi100 /kuaidi100; bills at /sim/bills)", simAddr))
+	if cfg.Scenario > 0 {
+		bases := map[string]string{}
+		for i, code := range cfg.Halls {
+			bases[code] = fmt.Sprintf("http://127.0.0.1:%d", cfg.BasePort+i+1)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			handoff.RunScenario(hctx, handoff.ScenarioOptions{Halls: bases, Interval: cfg.Scenario, Step: time.Second, Log: log})
+		}()
+	}
 	fmt.Println("Tongban demo is running. Point a browser at:")
 	for _, u := range urls {
 		fmt.Println(u)

@@ -43,17 +43,18 @@ type Hall struct {
 
 // CourierSim is the courier simulator.
 type CourierSim struct {
-	HTTPAddr  string `env:"TONGBAN_SIM_ADDR" flag:"http" default:"127.0.0.1:8070" help:"address the simulated carrier gateways listen on"`
+	HTTPAddr   string `env:"TONGBAN_SIM_ADDR" flag:"http" default:"127.0.0.1:8070" help:"address the simulated carrier gateways listen on"`
 	TimeScale  int    `env:"TONGBAN_SIM_TIME_SCALE" flag:"time-scale" default:"600" help:"simulated seconds per real second for parcel movement"`
 	ConfigFile string `env:"TONGBAN_SIM_CONFIG" flag:"config" default:"" help:"JSON file with the simulated carrier accounts, faults, start time and seed; empty uses built-in demo accounts"`
 	Seed       int64  `env:"TONGBAN_SIM_SEED" flag:"seed" default:"1" help:"random seed, so a run can be repeated"`
-	LogLevel  string `env:"TONGBAN_LOG_LEVEL" flag:"log-level" default:"info" help:"debug, info, warn or error"`
+	LogLevel   string `env:"TONGBAN_LOG_LEVEL" flag:"log-level" default:"info" help:"debug, info, warn or error"`
 }
 
 // Demo runs two halls, settlement and the courier simulator in one process.
 type Demo struct {
-	Halls    []string `env:"TONGBAN_DEMO_HALLS" flag:"halls" default:"440100,440600" help:"division codes of the demo halls"`
-	BasePort int      `env:"TONGBAN_DEMO_BASE_PORT" flag:"base-port" default:"8440" help:"first HTTP port; halls get the next ones, settlement and the simulator follow"`
+	Halls    []string      `env:"TONGBAN_DEMO_HALLS" flag:"halls" default:"440100,440600" help:"division codes of the demo halls"`
+	BasePort int           `env:"TONGBAN_DEMO_BASE_PORT" flag:"base-port" default:"8440" help:"first HTTP port; halls get the next ones, settlement and the simulator follow"`
+	Scenario time.Duration `env:"TONGBAN_DEMO_SCENARIO" flag:"scenario" default:"4s" help:"how often the scripted demo starts a new case through the whole lifecycle; 0 turns the script off"`
 	Common
 }
 
