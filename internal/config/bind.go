@@ -79,7 +79,7 @@ func LoadFlags(cfg any, fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		if v, ok := os.LookupEnv(f.Env); ok {
 			if err := set(f.value, v); err != nil {
-				return nil, fmt.Errorf("config: %s=%q: %w", f.Env, v, err)
+				return nil, &Problem{Env: f.Env, Value: v, Accepted: err.Error()}
 			}
 		}
 		// <ENV>_FILE lets a deployment mount secrets as files instead of env values.
