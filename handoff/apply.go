@@ -113,6 +113,12 @@ func (n *Node) applyStep(ctx context.Context, tx pgx.Tx, c caseHead, env Envelop
 	if err := n.recordEvent(ctx, tx, c.ID, env.From, step.Actor, action, c.State, to, msgID, step); err != nil {
 		return err
 	}
+	if to != c.State {
+		if err := n.runHooks(ctx, tx, Transition{CaseID: c.ID, CaseNo: c.CaseNo, Move: move, From: c.State, To: to,
+			Actor: step.Actor, Step: &step}); err != nil {
+			return err
+		}
+	}
 	n.metrics.moves.WithLabelValues(move, "remote").Inc()
 	return nil
 }
@@ -182,6 +188,9 @@ func (n *Node) applyDispatched(ctx context.Context, tx pgx.Tx, caseID uuid.UUID,
 	}
 	if err := n.recordEvent(ctx, tx, caseID, env.From, p.Clerk, TypeDispatched, "", Dispatched, uuid.MustParse(env.ID),
 		map[string]any{"seal_no": p.SealNo, "manifest": p.Manifest, "waybill": p.Waybill, "attachments": len(p.Attachments)}); err != nil {
+		return err
+	}
+	if err := n.runHooks(ctx, tx, Transition{CaseID: caseID, CaseNo: p.CaseNo, Move: TypeDispatched, To: Dispatched, Actor: p.Clerk}); err != nil {
 		return err
 	}
 	n.metrics.moves.WithLabelValues(TypeDispatched, "remote").Inc()

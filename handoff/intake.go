@@ -280,8 +280,11 @@ func (n *Node) createCase(ctx context.Context, clerk string, m catalog.Matter, r
 		if err != nil {
 			return err
 		}
-		return n.recordEvent(ctx, tx, id, n.opt.Code, clerk, "intake", "", Accepted, uuid.Nil,
-			map[string]any{"matter_code": m.Code, "waived": missing})
+		if err := n.recordEvent(ctx, tx, id, n.opt.Code, clerk, "intake", "", Accepted, uuid.Nil,
+			map[string]any{"matter_code": m.Code, "waived": missing}); err != nil {
+			return err
+		}
+		return n.runHooks(ctx, tx, Transition{CaseID: id, CaseNo: caseNo, Move: "intake", To: Accepted, Local: true, Actor: clerk, At: now})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("handoff: create case: %w", err)

@@ -45,6 +45,8 @@ type Node struct {
 	mux     *http.ServeMux
 	routes  []string
 	metrics *metrics
+	hooks   []TransitionHook
+	workers []func(context.Context) error
 }
 
 type metrics struct {
@@ -69,6 +71,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
+// extensions are the parts of the hall that plug in through hooks, workers and
+// routes (deadlines, parcels); each file that provides one adds it in an init func.
+var extensions []func(n *Node) error
+
 // NewNode builds a hall node; Run starts its background work.
 func NewNode(opt Options) (*Node, error) {
 	if opt.Keys == nil {
@@ -86,6 +92,11 @@ func NewNode(opt Options) (*Node, error) {
 	n := &Node{opt: opt, keys: opt.Keys, clock: opt.Clock, mux: http.NewServeMux(), metrics: newMetrics(opt.Health.Registry)}
 	opt.Health.Register(n.mux)
 	n.routesAPI()
+	for _, ext := range extensions {
+		if err := ext(n); err != nil {
+			return nil, err
+		}
+	}
 	return n, nil
 }
 
@@ -96,8 +107,9 @@ func (n *Node) Handler() http.Handler { return n.mux }
 // in hand and commits before Run returns.
 func (n *Node) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, f := range []func(context.Context) error{n.runRelay, n.runInbox} {
+	all := append([]func(context.Context) error{n.runRelay, n.runInbox}, n.workers...)
+	errs := make([]error, len(all))
+	for i, f := range all {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = f(ctx) }()
 	}

@@ -135,6 +135,14 @@ func (n *Node) localMoveWith(ctx context.Context, ref, move string, step Step, b
 		if err := n.recordEvent(ctx, tx, c.ID, n.opt.Code, step.Actor, move, c.State, m.To, msgID, detail); err != nil {
 			return err
 		}
+		var st *Step
+		if s, ok := payload.(Step); ok {
+			st = &s
+		}
+		if err := n.runHooks(ctx, tx, Transition{CaseID: c.ID, CaseNo: c.CaseNo, Move: move, From: c.State, To: m.To,
+			Local: true, Actor: step.Actor, At: now, Step: st}); err != nil {
+			return err
+		}
 		c.State, c.OutSeq = m.To, seq
 		out = c
 		return nil

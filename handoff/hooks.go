@@ -1,0 +1,53 @@
+package handoff
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Transition is a change of a case's state as seen by this hall, passed to the hooks
+// inside the transaction that makes it, so what they write (timers, parcels) commits
+// or rolls back with the move itself.
+type Transition struct {
+	CaseID uuid.UUID
+	CaseNo string
+	Move   string // "intake", a move name such as case.accepted, or parcel.in_transit
+	From   State  // "" for intake and for a package arriving at the deciding hall
+	To     State
+	Local  bool   // made at this hall (false: applied from the partner's message)
+	Actor  string // who made it
+	At     time.Time
+	Step   *Step // the step's payload, nil for intake and dispatch
+}
+
+// TransitionHook runs inside the transaction of every transition. An error rolls the
+// transition back.
+type TransitionHook func(ctx context.Context, tx pgx.Tx, t Transition) error
+
+// OnTransition adds a hook. Call it before Run.
+func (n *Node) OnTransition(h TransitionHook) { n.hooks = append(n.hooks, h) }
+
+// AddWorker adds a background loop that Run starts and waits for. Call it before Run.
+func (n *Node) AddWorker(f func(ctx context.Context) error) { n.workers = append(n.workers, f) }
+
+// Route registers an API handler on the hall's router, so other parts of the hall
+// (supervision, parcels) serve under the same error handling.
+func (n *Node) Route(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
+	n.route(pattern, h)
+}
+
+func (n *Node) runHooks(ctx context.Context, tx pgx.Tx, t Transition) error {
+	if t.At.IsZero() {
+		t.At = n.now()
+	}
+	for _, h := range n.hooks {
+		if err := h(ctx, tx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
