@@ -82,28 +82,26 @@ func TestKeyringRotation(t *testing.T) {
 
 func TestKeyringRejects(t *testing.T) {
 	t.Parallel()
-	k, keys := mustKeyring(t, "a", "a", "b")
+	k, _ := mustKeyring(t, "a", "a", "b")
 	id, ct, _ := k.Seal([]byte("secret"), []byte("case-1"))
 	flip := func(i int) []byte { c := bytes.Clone(ct); c[i] ^= 1; return c }
 	cases := []struct {
-		name  string
-		id    string
-		ct    []byte
-		aad   string
-		want  error
-		other *AESKeyring
+		name string
+		id   string
+		ct   []byte
+		aad  string
+		want error
 	}{
-		{"wrong aad", id, ct, "case-2", ErrDecrypt, nil},
-		{"no aad", id, ct, "", ErrDecrypt, nil},
-		{"tampered nonce", id, flip(0), "case-1", ErrDecrypt, nil},
-		{"tampered body", id, flip(nonceSize), "case-1", ErrDecrypt, nil},
-		{"tampered tag", id, flip(len(ct) - 1), "case-1", ErrDecrypt, nil},
-		{"truncated", id, ct[:nonceSize+15], "case-1", ErrDecrypt, nil},
-		{"empty", id, nil, "case-1", ErrDecrypt, nil},
-		{"other key id", "b", ct, "case-1", ErrDecrypt, nil},
-		{"unknown key id", "zz", ct, "case-1", ErrUnknownKey, nil},
+		{"wrong aad", id, ct, "case-2", ErrDecrypt},
+		{"no aad", id, ct, "", ErrDecrypt},
+		{"tampered nonce", id, flip(0), "case-1", ErrDecrypt},
+		{"tampered body", id, flip(nonceSize), "case-1", ErrDecrypt},
+		{"tampered tag", id, flip(len(ct) - 1), "case-1", ErrDecrypt},
+		{"truncated", id, ct[:nonceSize+15], "case-1", ErrDecrypt},
+		{"empty", id, nil, "case-1", ErrDecrypt},
+		{"other key id", "b", ct, "case-1", ErrDecrypt},
+		{"unknown key id", "zz", ct, "case-1", ErrUnknownKey},
 	}
-	_ = keys
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := k.Open(c.id, c.ct, []byte(c.aad))

@@ -42,4 +42,5 @@ func TestSearcherKnownAnswer(t *testing.T) {
 		t.Errorf("Hash = %s, want %s", got, want)
 	}
 }
+
 const knownPhoneABC = "77c11b7ad637bc0ce99b99aaf0083dca37bb3ee0eb23ed36d8d76a3fc76a812b"
