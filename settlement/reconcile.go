@@ -1,0 +1,393 @@
+package settlement
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Reconciliation classes of a bill line.
+const (
+	ClassMatched      = "matched"
+	ClassOvercharged  = "overcharged"
+	ClassUndercharged = "undercharged"
+	ClassWeight       = "weight_discrepancy"
+	ClassZone         = "zone_mismatch"
+	ClassSurcharge    = "unexpected_surcharge"
+	ClassDuplicate    = "duplicate"
+	ClassUnknown      = "unknown_waybill"
+	ClassVoidedBilled = "voided_billed"
+	ClassWrongAccount = "wrong_account" // our waybill, billed to another of our accounts
+	ClassNoTariff     = "no_tariff"     // ours, but no tariff prices it: set one up and re-run
+	ClassCredit       = "credit"        // a negative line: money back, usually for a dispute
+	ClassNotBilledYet = "not_billed"    // our waybill without a bill line by the period's end
+)
+
+// Classes lists the line classes in report order.
+var Classes = []string{ClassMatched, ClassOvercharged, ClassUndercharged, ClassWeight, ClassZone, ClassSurcharge,
+	ClassDuplicate, ClassUnknown, ClassVoidedBilled, ClassWrongAccount, ClassNoTariff, ClassCredit}
+
+// Reconciliation is the outcome of reconciling one carrier account for one period.
+type Reconciliation struct {
+	RunID    int64            `json:"run_id"`
+	Carrier  string           `json:"carrier"`
+	Account  string           `json:"account"`
+	Period   string           `json:"period"`
+	Lines    int              `json:"lines"`
+	Classes  map[string]int   `json:"classes"`
+	Billed   map[string]int64 `json:"billed_fen"`
+	Unbilled int              `json:"not_billed"`
+	// UnbilledFen is the expected fee of our waybills not billed yet.
+	UnbilledFen int64     `json:"not_billed_fen"`
+	Digest      string    `json:"digest"` // SHA-256 over every result in order: a re-run on the same data gives the same
+	At          time.Time `json:"at"`
+}
+
+// lineRow is a bill line joined with the waybill it names, if any.
+type lineRow struct {
+	importID                                  int64
+	rowNo                                     int32
+	waybillNo, origin, dest                   string
+	weightG, chargeG                          int64
+	freight, insurance, receipt, other, total int64
+	wID                                       *int64
+	wProduct, wAccount, wOrigin, wDest        string
+	wWeight, wL, wW, wH, wDeclared            int64
+	wInsured, wReceipt                        bool
+	wCreated                                  time.Time
+	wVoided                                   *time.Time
+	claimed                                   bool
+}
+
+// result is one line's class and the numbers behind it.
+type result struct {
+	importID       int64
+	rowNo          int32
+	waybillID      *int64
+	class          string
+	billed         int64
+	expected, diff *int64
+	billedG        int64
+	expectedG      *int64
+	tariffID       *int64
+}
+
+// Reconcile classifies every accepted bill line of a carrier account and period
+// against the waybill ledger and records the waybills still unbilled. It replaces the
+// period's earlier results (and clears later open periods of the account, which must
+// then be re-run, since a claim here may change them); the same data gives the same
+// results and the same digest.
+func (n *Node) Reconcile(ctx context.Context, carrier, account string, period Period, actor string) (Reconciliation, error) {
+	if _, err := ParsePeriod(string(period)); err != nil {
+		return Reconciliation{}, err
+	}
+	if actor == "" {
+		return Reconciliation{}, fieldErr("actor", "须提供操作人（X-Tongban-Actor）", "the acting user is required (X-Tongban-Actor)")
+	}
+	tariffs, err := loadTariffs(ctx, n.db, carrier)
+	if err != nil {
+		return Reconciliation{}, fmt.Errorf("settlement: reconcile: %w", err)
+	}
+	rec := Reconciliation{Carrier: carrier, Account: account, Period: string(period), Classes: map[string]int{}, Billed: map[string]int64{}, At: n.now()}
+	err = pgx.BeginFunc(ctx, n.db, func(tx pgx.Tx) error {
+		if err := n.openPeriod(ctx, tx, period); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, accountLock(carrier, account)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM recon_line WHERE carrier = $1 AND account = $2 AND period >= $3
+			AND period NOT IN (SELECT period FROM period_close WHERE status = 'closed')`, carrier, account, period); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM recon_unbilled WHERE carrier = $1 AND account = $2 AND period >= $3
+			AND period NOT IN (SELECT period FROM period_close WHERE status = 'closed')`, carrier, account, period); err != nil {
+			return err
+		}
+		digest := sha256.New()
+		if err := n.classifyLines(ctx, tx, tariffs, &rec, digest); err != nil {
+			return err
+		}
+		if err := n.recordUnbilled(ctx, tx, tariffs, &rec, digest); err != nil {
+			return err
+		}
+		if err := n.applyBillCredits(ctx, tx, carrier, account, period, actor); err != nil {
+			return err
+		}
+		rec.Digest = hex.EncodeToString(digest.Sum(nil))
+		sum, _ := hex.DecodeString(rec.Digest)
+		if err := tx.QueryRow(ctx, `INSERT INTO recon_run (carrier, account, period, actor, at, lines, unbilled, digest)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, carrier, account, period, actor, rec.At, rec.Lines, rec.Unbilled, sum).Scan(&rec.RunID); err != nil {
+			return err
+		}
+		return n.audit(ctx, tx, actor, "reconcile.run", fmt.Sprintf("account:%s/%s/%s", carrier, account, period),
+			map[string]any{"run": rec.RunID, "lines": rec.Lines, "classes": rec.Classes, "not_billed": rec.Unbilled, "digest": rec.Digest})
+	})
+	if err != nil {
+		if errors.Is(err, ErrPeriodClosed) {
+			return Reconciliation{}, err
+		}
+		return Reconciliation{}, fmt.Errorf("settlement: reconcile: %w", err)
+	}
+	n.log.Info("reconciled", slog.String("carrier", carrier), slog.String("period", string(period)),
+		slog.Int("lines", rec.Lines), slog.Int("not_billed", rec.Unbilled), slog.String("digest", rec.Digest))
+	return rec, nil
+}
+
+// classifyLines streams the lines from a second connection (a transaction cannot read
+// and COPY at once) and COPYs the results into the transaction. The reader sees the
+// committed state; the account's advisory lock, held by tx, keeps that state still.
+func (n *Node) classifyLines(ctx context.Context, tx pgx.Tx, tariffs tariffSet, rec *Reconciliation, digest interface{ Write([]byte) (int, error) }) error {
+	conn, err := n.db.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SET work_mem = '256MB'`); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `RESET work_mem`) //nolint:errcheck
+	rows, err := conn.Query(ctx, `
+		SELECT r.import_id, r.row_no, r.waybill_no, coalesce(r.origin, ''), coalesce(r.destination, ''),
+		       coalesce(r.weight_g, 0), coalesce(r.charge_g, 0), r.freight_fen, coalesce(r.insurance_fen, 0),
+		       coalesce(r.receipt_fen, 0), coalesce(r.other_fen, 0), r.total_fen,
+		       w.id, coalesce(w.product, ''), coalesce(w.account, ''), coalesce(w.origin_division, ''), coalesce(w.destination_division, ''),
+		       coalesce(w.weight_g, 0), coalesce(w.length_mm, 0), coalesce(w.width_mm, 0), coalesce(w.height_mm, 0),
+		       coalesce(w.declared_value_fen, 0), coalesce(w.insured, false), coalesce(w.return_receipt, false),
+		       coalesce(w.created_at, 'epoch'), w.voided_at,
+		       EXISTS (SELECT 1 FROM recon_line c WHERE c.waybill_id = w.id AND c.class NOT IN ('duplicate', 'credit')
+		               AND (c.period < $3 OR c.period IN (SELECT period FROM period_close WHERE status = 'closed'))
+		               AND NOT (c.carrier = $1 AND c.account = $2 AND c.period = $3))
+		FROM bill_row r
+		JOIN bill_import i ON i.id = r.import_id
+		LEFT JOIN waybill w ON w.carrier = i.carrier AND w.waybill_no = r.waybill_no
+		WHERE i.carrier = $1 AND i.account = $2 AND i.period = $3 AND i.status = 'accepted'
+		  AND r.error IS NULL AND r.known_in IS NULL
+		ORDER BY r.waybill_no, r.import_id, r.row_no`, rec.Carrier, rec.Account, rec.Period)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cls := &classifier{n: n, tariffs: tariffs, rec: rec, rows: rows, digest: digest}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"recon_line"}, []string{"import_id", "row_no", "carrier", "account", "period",
+		"waybill_id", "class", "billed_fen", "expected_fen", "diff_fen", "billed_charge_g", "expected_charge_g", "tariff_id"}, cls); err != nil {
+		return err
+	}
+	return cls.err
+}
+
+// classifier is the CopyFromSource turning joined lines into results.
+type classifier struct {
+	n       *Node
+	tariffs tariffSet
+	rec     *Reconciliation
+	rows    pgx.Rows
+	digest  interface{ Write([]byte) (int, error) }
+	last    string
+	l       lineRow
+	vals    []any
+	err     error
+}
+
+func (c *classifier) Next() bool {
+	if !c.rows.Next() {
+		c.err = c.rows.Err()
+		return false
+	}
+	l := &c.l
+	if err := c.rows.Scan(&l.importID, &l.rowNo, &l.waybillNo, &l.origin, &l.dest, &l.weightG, &l.chargeG, &l.freight,
+		&l.insurance, &l.receipt, &l.other, &l.total, &l.wID, &l.wProduct, &l.wAccount, &l.wOrigin, &l.wDest,
+		&l.wWeight, &l.wL, &l.wW, &l.wH, &l.wDeclared, &l.wInsured, &l.wReceipt, &l.wCreated, &l.wVoided, &l.claimed); err != nil {
+		c.err = err
+		return false
+	}
+	first := l.waybillNo != c.last
+	c.last = l.waybillNo
+	r := classify(c.tariffs, c.rec, l, first, c.n.opt.Tolerance)
+	c.rec.Lines++
+	c.rec.Classes[r.class]++
+	c.rec.Billed[r.class] += r.billed
+	var b [8]byte
+	for _, v := range []int64{r.importID, int64(r.rowNo), deref(r.waybillID), r.billed, deref(r.expected)} {
+		binary.BigEndian.PutUint64(b[:], uint64(v))
+		c.digest.Write(b[:])
+	}
+	c.digest.Write([]byte(r.class))
+	c.vals = append(c.vals[:0], r.importID, r.rowNo, c.rec.Carrier, c.rec.Account, c.rec.Period, r.waybillID, r.class, r.billed,
+		r.expected, r.diff, r.billedG, r.expectedG, r.tariffID)
+	return true
+}
+
+func (c *classifier) Values() ([]any, error) { return c.vals, nil }
+func (c *classifier) Err() error             { return c.err }
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
+
+// classify decides one line. The order matters: a line that should not exist at all
+// (credit, not ours, billed twice, voided) is that first; for our live waybills the
+// cause comes before the symptom, so inflated weight or a wrong zone is reported as
+// such rather than as a bare overcharge.
+func classify(ts tariffSet, rec *Reconciliation, l *lineRow, first bool, tol Tolerance) result {
+	r := result{importID: l.importID, rowNo: l.rowNo, billed: l.total, billedG: l.chargeG}
+	switch {
+	case l.total < 0:
+		r.class, r.waybillID = ClassCredit, l.wID
+		return r
+	case l.wID == nil:
+		r.class = ClassUnknown
+		return r
+	}
+	r.waybillID = l.wID
+	switch {
+	case l.wAccount != rec.Account:
+		r.class = ClassWrongAccount
+		return r
+	case !first || l.claimed:
+		r.class = ClassDuplicate
+		return r
+	case l.wVoided != nil:
+		r.class = ClassVoidedBilled
+		return r
+	}
+	t := ts.pick(rec.Carrier, l.wProduct, l.wAccount, l.wCreated)
+	if t == nil {
+		r.class = ClassNoTariff
+		return r
+	}
+	fee, err := ExpectedFee(t, parcelOf(rec.Carrier, l))
+	if err != nil {
+		r.class = ClassNoTariff
+		return r
+	}
+	diff := l.total - fee.TotalFen
+	r.expected, r.diff, r.expectedG, r.tariffID = &fee.TotalFen, &diff, &fee.ChargeableG, &t.ID
+	switch {
+	case l.chargeG > 0 && l.chargeG != fee.ChargeableG && !tol.within(diff, fee.TotalFen):
+		r.class = ClassWeight
+	case (l.origin != "" && l.origin != l.wOrigin[:2]) || (l.dest != "" && l.dest != l.wDest[:2]):
+		r.class = ClassZone
+	case l.insurance > 0 && fee.InsuranceFen == 0, l.receipt > 0 && fee.ReceiptFen == 0, l.other > 0 && fee.OtherFen == 0:
+		r.class = ClassSurcharge
+	case tol.within(diff, fee.TotalFen):
+		r.class = ClassMatched
+	case diff > 0:
+		r.class = ClassOvercharged
+	default:
+		r.class = ClassUndercharged
+	}
+	return r
+}
+
+func parcelOf(carrier string, l *lineRow) Parcel {
+	return Parcel{Carrier: carrier, Product: l.wProduct, Account: l.wAccount, OriginDivision: l.wOrigin, DestDivision: l.wDest,
+		WeightG: l.wWeight, LengthMM: l.wL, WidthMM: l.wW, HeightMM: l.wH, Insured: l.wInsured,
+		DeclaredValueFen: l.wDeclared, ReturnReceipt: l.wReceipt, CreatedAt: l.wCreated}
+}
+
+// recordUnbilled lists the account's live waybills created up to the period's end
+// that no line of this or an earlier period claims: they carry forward.
+func (n *Node) recordUnbilled(ctx context.Context, tx pgx.Tx, ts tariffSet, rec *Reconciliation, digest interface{ Write([]byte) (int, error) }) error {
+	ws, err := n.waybillsWhere(ctx, tx, `w.carrier = $1 AND w.account = $2 AND w.period <= $3 AND w.voided_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM recon_line c WHERE c.waybill_id = w.id AND c.class NOT IN ('duplicate', 'credit') AND c.period <= $3)`,
+		rec.Carrier, rec.Account, rec.Period)
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, 0, len(ws))
+	for _, w := range ws {
+		var expected *int64
+		if t := ts.pick(w.Carrier, w.Product, w.Account, w.CreatedAt); t != nil {
+			if fee, err := ExpectedFee(t, w.parcel()); err == nil {
+				expected = &fee.TotalFen
+				rec.UnbilledFen += fee.TotalFen
+			}
+		}
+		var b [16]byte
+		binary.BigEndian.PutUint64(b[:8], uint64(w.ID))
+		binary.BigEndian.PutUint64(b[8:], uint64(deref(expected)))
+		digest.Write(b[:])
+		rows = append(rows, []any{w.Carrier, w.Account, rec.Period, w.ID, expected})
+	}
+	rec.Unbilled = len(rows)
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"recon_unbilled"}, []string{"carrier", "account", "period", "waybill_id", "expected_fen"}, pgx.CopyFromRows(rows))
+	return err
+}
+
+// ReconLine is one line's result for the API and the dispute file.
+type ReconLine struct {
+	ImportID        int64  `json:"import_id"`
+	Row             int    `json:"row"`
+	Waybill         string `json:"waybill"`
+	Class           string `json:"class"`
+	BilledFen       int64  `json:"billed_fen"`
+	ExpectedFen     *int64 `json:"expected_fen"`
+	DiffFen         *int64 `json:"diff_fen"`
+	BilledChargeG   *int64 `json:"billed_charge_g"`
+	ExpectedChargeG *int64 `json:"expected_charge_g"`
+	CaseNo          string `json:"case_no,omitempty"`
+}
+
+// ReconLines lists results of a period, optionally of one class, in waybill order.
+func (n *Node) ReconLines(ctx context.Context, carrier, account string, period Period, class string, limit, offset int) ([]ReconLine, error) {
+	rows, err := n.db.Query(ctx, `SELECT l.import_id, l.row_no, r.waybill_no, l.class, l.billed_fen, l.expected_fen, l.diff_fen,
+		l.billed_charge_g, l.expected_charge_g, coalesce(w.case_no, '')
+		FROM recon_line l JOIN bill_row r USING (import_id, row_no) LEFT JOIN waybill w ON w.id = l.waybill_id
+		WHERE l.carrier = $1 AND l.account = $2 AND l.period = $3 AND ($4 = '' OR l.class = $4)
+		ORDER BY r.waybill_no, l.import_id, l.row_no LIMIT $5 OFFSET $6`, carrier, account, period, class, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("settlement: recon lines: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ReconLine, error) {
+		var l ReconLine
+		err := r.Scan(&l.ImportID, &l.Row, &l.Waybill, &l.Class, &l.BilledFen, &l.ExpectedFen, &l.DiffFen, &l.BilledChargeG, &l.ExpectedChargeG, &l.CaseNo)
+		return l, err
+	})
+}
+
+// LastReconciliation returns the latest run of an account and period.
+func (n *Node) LastReconciliation(ctx context.Context, carrier, account string, period Period) (Reconciliation, error) {
+	rec := Reconciliation{Carrier: carrier, Account: account, Period: string(period), Classes: map[string]int{}, Billed: map[string]int64{}}
+	var digest []byte
+	err := n.db.QueryRow(ctx, `SELECT id, at, lines, unbilled, digest FROM recon_run WHERE carrier = $1 AND account = $2 AND period = $3
+		ORDER BY id DESC LIMIT 1`, carrier, account, period).Scan(&rec.RunID, &rec.At, &rec.Lines, &rec.Unbilled, &digest)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return rec, ErrNotFound
+	}
+	if err != nil {
+		return rec, fmt.Errorf("settlement: reconciliation: %w", err)
+	}
+	rec.Digest = hex.EncodeToString(digest)
+	rows, err := n.db.Query(ctx, `SELECT class, count(*), sum(billed_fen) FROM recon_line WHERE carrier = $1 AND account = $2 AND period = $3 GROUP BY class`,
+		carrier, account, period)
+	if err != nil {
+		return rec, fmt.Errorf("settlement: reconciliation: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c string
+		var k int
+		var s int64
+		if err := rows.Scan(&c, &k, &s); err != nil {
+			return rec, err
+		}
+		rec.Classes[c], rec.Billed[c] = k, s
+	}
+	if err := rows.Err(); err != nil {
+		return rec, err
+	}
+	err = n.db.QueryRow(ctx, `SELECT coalesce(sum(expected_fen), 0) FROM recon_unbilled WHERE carrier = $1 AND account = $2 AND period = $3`,
+		carrier, account, period).Scan(&rec.UnbilledFen)
+	return rec, err
+}
