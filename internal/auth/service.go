@@ -183,11 +183,11 @@ func (s *Service) Users(ctx context.Context) ([]User, error) {
 
 type account struct {
 	User
-	hash         string
-	failures     int
-	lastFailure  *time.Time
-	totpSealed   []byte
-	totpKeyID    *string
+	hash        string
+	failures    int
+	lastFailure *time.Time
+	totpSealed  []byte
+	totpKeyID   *string
 }
 
 func (s *Service) account(ctx context.Context, username string) (account, error) {
