@@ -6,22 +6,40 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tongban/tongban/handoff/catalog"
+	"github.com/tongban/tongban/internal/auth"
 )
 
 // apiFunc is a handler that returns its error for writeError to render.
 type apiFunc func(w http.ResponseWriter, r *http.Request) error
 
-// route registers a handler and remembers its pattern, so tests can hold the OpenAPI
-// document to every route.
-func (n *Node) route(pattern string, h apiFunc) {
+// route registers a handler open to roles and remembers its pattern, so tests can
+// hold the OpenAPI document and the access rules to every route.
+func (n *Node) route(pattern string, roles []auth.Role, h apiFunc) {
+	n.register(pattern, false, roles, h)
+}
+
+// publicRoute registers a handler that needs no login.
+func (n *Node) publicRoute(pattern string, h apiFunc) { n.register(pattern, true, nil, h) }
+
+func (n *Node) register(pattern string, isPublic bool, roles []auth.Role, h apiFunc) {
 	n.routes = append(n.routes, pattern)
+	n.access[pattern] = routeAccess{public: isPublic, roles: roles}
 	n.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w, r)
 		r.Body = http.MaxBytesReader(w, r.Body, n.opt.MaxAttachment+1<<20)
+		r, err := n.auth.Authenticate(r)
+		if err == nil && !isPublic {
+			p, _ := auth.FromContext(r.Context())
+			err = auth.Allowed(p, roles)
+		}
+		if err != nil {
+			n.writeError(w, r, err)
+			return
+		}
 		run := h
 		if r.Method == http.MethodPost && r.Header.Get("Idempotency-Key") != "" {
 			run = n.idempotent(h)
@@ -35,32 +53,46 @@ func (n *Node) route(pattern string, h apiFunc) {
 // Routes lists the patterns of the API, for the OpenAPI test and the access test.
 func (n *Node) Routes() []string { return append([]string(nil), n.routes...) }
 
+type routeAccess struct {
+	public bool
+	roles  []auth.Role
+}
+
 func (n *Node) routesAPI() {
-	n.route("GET /api/v1/openapi.yaml", n.getOpenAPI)
-	n.route("GET /api/v1/hall", n.getHall)
-	n.route("GET /api/v1/matters", n.listMatters)
-	n.route("GET /api/v1/matters/{code}", n.getMatter)
-	n.route("PUT /api/v1/matters/{code}", n.putMatter)
-	n.route("POST /api/v1/intake", n.postIntake)
-	n.route("GET /api/v1/notices/{id}", n.getNotice)
-	n.route("GET /api/v1/notices/{id}/print", n.printNotice)
-	n.route("GET /api/v1/cases", n.listCases)
-	n.route("GET /api/v1/cases/{id}", n.getCase)
-	n.route("GET /api/v1/cases/{id}/events", n.getEvents)
-	n.route("GET /api/v1/cases/{id}/receipt", n.printReceipt)
-	n.route("GET /api/v1/cases/{id}/handover-sheet", n.printHandover)
-	n.route("POST /api/v1/cases/{id}/attachments", n.postAttachment)
-	n.route("GET /api/v1/cases/{id}/attachments", n.listAttachments)
-	n.route("GET /api/v1/cases/{id}/attachments/{aid}", n.getAttachment)
-	n.route("POST /api/v1/cases/{id}/package", n.postPackage)
-	n.route("POST /api/v1/cases/{id}/dispatch", n.postDispatch)
-	n.route("POST /api/v1/cases/{id}/parcel", n.postParcel)
-	n.route("POST /api/v1/receive", n.postReceive)
-	for path, move := range stepRoutes {
-		n.route("POST /api/v1/cases/{id}/"+path, n.postStep(move))
+	n.publicRoute("GET /api/v1/openapi.yaml", n.getOpenAPI)
+	for _, ar := range n.auth.Routes() {
+		if ar.Public {
+			n.publicRoute(ar.Pattern, apiFunc(ar.Handle))
+		} else {
+			n.route(ar.Pattern, ar.Roles, apiFunc(ar.Handle))
+		}
 	}
-	n.route("GET /api/v1/quarantine", n.listQuarantine)
-	n.route("POST /api/v1/quarantine/{id}/replay", n.postReplay)
+	n.route("GET /api/v1/hall", readers, n.getHall)
+	n.route("GET /api/v1/matters", readers, n.listMatters)
+	n.route("GET /api/v1/matters/{code}", readers, n.getMatter)
+	n.route("PUT /api/v1/matters/{code}", admins, n.putMatter)
+	n.route("POST /api/v1/intake", clerks, n.postIntake)
+	n.route("GET /api/v1/notices/{id}", append(operators, auth.Supervisor), n.getNotice)
+	n.route("GET /api/v1/notices/{id}/print", operators, n.printNotice)
+	n.route("GET /api/v1/cases", readers, n.listCases)
+	n.route("GET /api/v1/cases/{id}", readers, n.getCase)
+	n.route("GET /api/v1/cases/{id}/applicant", operators, n.getApplicant)
+	n.route("GET /api/v1/cases/{id}/events", readers, n.getEvents)
+	n.route("GET /api/v1/cases/{id}/receipt", operators, n.printReceipt)
+	n.route("GET /api/v1/cases/{id}/handover-sheet", operators, n.printHandover)
+	n.route("POST /api/v1/cases/{id}/attachments", clerks, n.postAttachment)
+	n.route("GET /api/v1/cases/{id}/attachments", append(operators, auth.Supervisor), n.listAttachments)
+	n.route("GET /api/v1/cases/{id}/attachments/{aid}", operators, n.getAttachment)
+	n.route("POST /api/v1/cases/{id}/package", clerks, n.postPackage)
+	n.route("POST /api/v1/cases/{id}/dispatch", clerks, n.postDispatch)
+	n.route("POST /api/v1/cases/{id}/parcel", clerks, n.postParcel)
+	n.route("POST /api/v1/receive", staff, n.postReceive)
+	for path, move := range stepRoutes {
+		n.route("POST /api/v1/cases/{id}/"+path, stepAccess[move], n.postStep(move))
+	}
+	n.route("GET /api/v1/quarantine", admins, n.listQuarantine)
+	n.route("POST /api/v1/quarantine/{id}/replay", admins, n.postReplay)
+	n.route("GET /api/v1/audit/verify", auditors, n.getAuditVerify)
 }
 
 // stepRoutes are the moves whose request body is a Step.
@@ -78,10 +110,10 @@ var stepRoutes = map[string]string{
 	"withdraw":           TypeWithdrawn,
 }
 
-// actor names who acts. Until staff login lands it is the X-Tongban-Actor header.
+// actor names who acts: the logged-in staff member.
 func actor(r *http.Request) string {
-	if a := strings.TrimSpace(r.Header.Get("X-Tongban-Actor")); a != "" && len(a) <= 64 {
-		return a
+	if p, ok := auth.FromContext(r.Context()); ok {
+		return p.Username
 	}
 	return "anonymous"
 }
@@ -140,6 +172,9 @@ func (n *Node) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func problemFor(err error) Problem {
+	if status, slug, en, zh, ok := auth.Problem(err); ok {
+		return Problem{Type: problemBase + slug, Title: http.StatusText(status), Status: status, Detail: en, DetailZH: zh}
+	}
 	var fe *FieldError
 	var ce *catalog.FieldError
 	var se *StateError

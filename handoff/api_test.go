@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/handoff/catalog"
+	"github.com/tongban/tongban/internal/auth"
 )
 
 // TestIntakeOutcomes covers the three answers of the window: accepted (also under
@@ -86,7 +87,9 @@ func TestIntakeOutcomes(t *testing.T) {
 
 func (h *testHall) get(t *testing.T, path string) string {
 	t.Helper()
-	resp, err := http.Get(h.base + path)
+	req, _ := http.NewRequest("GET", h.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+h.tokens[auth.WindowClerk])
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,6 +209,7 @@ func TestAttachments(t *testing.T) {
 	post := func(body []byte, ctype, name string) (int, map[string]any) {
 		req, _ := http.NewRequest("POST", a.base+"/api/v1/cases/"+id+"/attachments?name="+name, bytes.NewReader(body))
 		req.Header.Set("Content-Type", ctype)
+		req.Header.Set("Authorization", "Bearer "+a.tokens[auth.WindowClerk])
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

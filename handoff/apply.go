@@ -2,6 +2,8 @@ package handoff
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -141,6 +143,11 @@ func (n *Node) applyColumns(ctx context.Context, tx pgx.Tx, id uuid.UUID, move s
 	return err
 }
 
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
 func exceptionOf(step Step) map[string]any {
 	return map[string]any{"kind": "manifest_mismatch", "mismatches": step.Mismatches, "reported_by": step.Actor}
 }
@@ -163,16 +170,30 @@ func (n *Node) applyDispatched(ctx context.Context, tx pgx.Tx, caseID uuid.UUID,
 	materials, _ := json.Marshal(p.Materials)
 	missing, _ := json.Marshal(p.Missing)
 	manifest, _ := json.Marshal(p.Manifest)
-	applicant, _ := json.Marshal(p.Applicant)
+	if n.opt.Sealer == nil {
+		return errNoSealer
+	}
+	appJSON, err := n.opt.Sealer.Open(p.Applicant, []byte(env.CaseID))
+	if err != nil {
+		return reject(ReasonBadPayload, "applicant data does not open with this hall's sealing key")
+	}
+	var app Applicant
+	if err := json.Unmarshal(appJSON, &app); err != nil {
+		return reject(ReasonBadPayload, "sealed applicant: %v", err)
+	}
+	sa, err := n.sealApplicant(caseID, app)
+	if err != nil {
+		return err
+	}
 	now := n.now()
 	tag, err := tx.Exec(ctx, `INSERT INTO cases (id, case_no, origin, destination, matter_code, matter_name, department,
 		case_type, legal_limit, promised_limit, limit_unit, applicant, materials, missing, commitment_date, state,
-		seal_no, waybill, manifest, clerk, in_seq, intake_at, state_changed_at, updated_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,NULLIF($15,'')::date,$16,$17,NULLIF($18,''),$19,$20,1,$21,$22,$22)
+		seal_no, waybill, manifest, clerk, in_seq, intake_at, state_changed_at, updated_at, applicant_sealed, applicant_key, id_hash)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,NULLIF($15,'')::date,$16,$17,NULLIF($18,''),$19,$20,1,$21,$22,$22,$23,$24,$25)
 		ON CONFLICT (id) DO NOTHING`,
 		caseID, p.CaseNo, p.Origin, p.Destination, p.MatterCode, p.MatterName, p.Department, p.CaseType,
-		p.LegalLimit, p.PromisedLimit, p.LimitUnit, applicant, materials, missing, p.CommitmentDate, Dispatched,
-		p.SealNo, p.Waybill, manifest, p.Clerk, p.IntakeAt, now)
+		p.LegalLimit, p.PromisedLimit, p.LimitUnit, sa.masked, materials, missing, p.CommitmentDate, Dispatched,
+		p.SealNo, p.Waybill, manifest, p.Clerk, p.IntakeAt, now, sa.sealed, sa.keyID, sa.idHash)
 	if err != nil {
 		return fmt.Errorf("handoff: store package: %w", err)
 	}
@@ -180,9 +201,21 @@ func (n *Node) applyDispatched(ctx context.Context, tx pgx.Tx, caseID uuid.UUID,
 		return nil
 	}
 	for _, a := range p.Attachments {
-		if _, err := tx.Exec(ctx, `INSERT INTO attachments (id, case_id, material_id, name, content_type, size, sha256, data, created_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING`,
-			uuid.MustParse(a.ID), caseID, a.MaterialID, a.Name, a.ContentType, a.Size, a.SHA256, a.Data, now); err != nil {
+		aid, err := uuid.Parse(a.ID)
+		if err != nil || a.Sealed == nil {
+			return reject(ReasonBadPayload, "attachment %q without id or content", a.Name)
+		}
+		plain, err := n.opt.Sealer.Open(*a.Sealed, []byte(env.CaseID+"/"+a.ID))
+		if err != nil || int64(len(plain)) != a.Size || sha256Hex(plain) != a.SHA256 {
+			return reject(ReasonBadPayload, "attachment %s does not open or does not match its SHA-256", a.ID)
+		}
+		keyID, sealed, err := n.sealAttachment(aid, plain)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO attachments (id, case_id, material_id, name, content_type, size, sha256, data, created_at, data_key)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT DO NOTHING`,
+			aid, caseID, a.MaterialID, a.Name, a.ContentType, a.Size, a.SHA256, sealed, now, keyID); err != nil {
 			return err
 		}
 	}

@@ -127,10 +127,20 @@ func (n *Node) listCases(w http.ResponseWriter, r *http.Request) error {
 	if state != "" && !State(state).Known() {
 		return fieldErr("state", "未知的办件状态", "unknown state")
 	}
+	// Exact search by ID number goes through its keyed hash; the number itself is
+	// never compared, stored or logged in clear.
+	idHash := ""
+	if num := q.Get("id_number"); num != "" {
+		idType := q.Get("id_type")
+		if idType == "" {
+			idType = ident.TypeResidentID
+		}
+		idHash = n.opt.Search.Hash("id:"+idType, ident.NormalizeIDNumber(idType, num))
+	}
 	rows, err := n.opt.DB.Query(r.Context(), `SELECT `+caseCols+` FROM cases
 		WHERE ($1 = '' OR ($1 = 'outgoing' AND origin = $4) OR ($1 = 'incoming' AND destination = $4))
-		  AND ($2 = '' OR state = $2)
-		ORDER BY intake_at DESC, id DESC LIMIT $3`, dir, state, limit, n.opt.Code)
+		  AND ($2 = '' OR state = $2) AND ($5 = '' OR id_hash = $5) AND (origin = $4 OR destination = $4)
+		ORDER BY intake_at DESC, id DESC LIMIT $3`, dir, state, limit, n.opt.Code, idHash)
 	if err != nil {
 		return err
 	}

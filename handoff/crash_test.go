@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"context"
+	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
@@ -19,9 +20,11 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/handoff/catalog"
+	"github.com/tongban/tongban/internal/auth"
 	"github.com/tongban/tongban/internal/bus"
 	"github.com/tongban/tongban/internal/pg"
 	"github.com/tongban/tongban/internal/pg/pgtest"
+	"github.com/tongban/tongban/internal/pii"
 )
 
 // childEnv makes the test binary run as a hall process instead of tests, so a test
@@ -43,13 +46,29 @@ func runChildHall() {
 	}
 	keys := NewKeyring(code, priv)
 	p, b64, _ := strings.Cut(os.Getenv("CHILD_PARTNER"), "=")
-	pub, err := ParsePublic(b64)
+	sigB64, sealB64, _ := strings.Cut(b64, ":")
+	pub, err := ParsePublic(sigB64)
 	if err != nil {
 		fail(err)
 	}
 	keys.Trust(p, pub)
+	sealPub, err := pii.ParseX25519Public(sealB64)
+	if err != nil {
+		fail(err)
+	}
+	sealPriv, err := pii.ParseX25519Private(os.Getenv("CHILD_SEAL"))
+	if err != nil {
+		fail(err)
+	}
+	dataKey, _ := base64.StdEncoding.DecodeString(os.Getenv("CHILD_DATA"))
+	data, err := pii.NewAESKeyring("k1", map[string][]byte{"k1": dataKey})
+	if err != nil {
+		fail(err)
+	}
+	search, _ := pii.NewSearcher(dataKey)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	n, err := NewNode(Options{Code: code, DB: pool, Bus: bus.Config{Brokers: strings.Split(os.Getenv("CHILD_BROKERS"), ",")}, Keys: keys, Log: log})
+	n, err := NewNode(Options{Code: code, DB: pool, Bus: bus.Config{Brokers: strings.Split(os.Getenv("CHILD_BROKERS"), ",")}, Keys: keys, Log: log,
+		Data: data, Search: search, Sealer: pii.NewSealer(sealPriv), SealKeys: map[string]*ecdh.PublicKey{p: sealPub}})
 	if err != nil {
 		fail(err)
 	}
@@ -101,20 +120,26 @@ func (h *childHall) kill(t *testing.T) {
 // parent reads its database directly to check the outcome.
 func newChild(t *testing.T, code string, brokers []string) *childHall {
 	t.Helper()
-	dsn := pgtest.DSN(t, Migrations())
+	dsn := pgtest.DSN(t, Sources()...)
 	pool, err := pg.Open(context.Background(), dsn, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	sealPriv, _ := pii.GenerateX25519()
+	dataKey := pii.GenerateKey()
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
 	l.Close()
 	n := &Node{opt: Options{Code: code, DB: pool}}
-	h := &childHall{testHall: &testHall{Node: n, code: code, priv: priv, base: "http://" + addr}}
+	// The parent makes the child's staff accounts directly in its database.
+	svc := auth.New(auth.Options{DB: pool, Scope: code})
+	h := &childHall{testHall: &testHall{Node: n, code: code, priv: priv, base: "http://" + addr,
+		sealer: pii.NewSealer(sealPriv), tokens: staffTokens(t, svc, code)}}
 	h.env = []string{childEnv + "=" + code, "CHILD_DSN=" + dsn, "CHILD_ADDR=" + addr, "CHILD_BROKERS=" + strings.Join(brokers, ","),
-		"CHILD_SEED=" + base64.StdEncoding.EncodeToString(priv.Seed())}
+		"CHILD_SEED=" + base64.StdEncoding.EncodeToString(priv.Seed()), "CHILD_SEAL=" + pii.EncodeX25519Private(sealPriv),
+		"CHILD_DATA=" + base64.StdEncoding.EncodeToString(dataKey)}
 	t.Cleanup(func() {
 		if h.cmd != nil {
 			h.kill(t)
@@ -124,7 +149,7 @@ func newChild(t *testing.T, code string, brokers []string) *childHall {
 }
 
 func partnerEnv(h *childHall) string {
-	return "CHILD_PARTNER=" + h.code + "=" + base64.StdEncoding.EncodeToString(h.priv.Public().(ed25519.PublicKey))
+	return "CHILD_PARTNER=" + h.code + "=" + base64.StdEncoding.EncodeToString(h.priv.Public().(ed25519.PublicKey)) + ":" + h.sealer.Public()
 }
 
 // TestSIGKILLedHallsLoseNothing runs both halls as subprocesses and SIGKILLs each

@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"bytes"
+	"crypto/ecdh"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -12,12 +13,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tongban/tongban/handoff/catalog"
+	"github.com/tongban/tongban/internal/auth"
+	"github.com/tongban/tongban/internal/authkit"
+	"github.com/tongban/tongban/internal/pii"
 	"github.com/tongban/tongban/handoff/ident"
 	"github.com/tongban/tongban/internal/bus"
 	"github.com/tongban/tongban/internal/pg/pgtest"
@@ -28,6 +33,7 @@ func TestMain(m *testing.M) {
 		runChildHall()
 		return
 	}
+	authkit.SetTestParams() // cheap password hashes; production parameters are tested in authkit
 	pgtest.Main(m)
 }
 
@@ -39,8 +45,11 @@ type testHall struct {
 	code string
 	srv  *httptest.Server
 	base string // the hall's URL
-	priv ed25519.PrivateKey
-	stop func() // stops the workers and the HTTP server
+	priv     ed25519.PrivateKey
+	sealer   *pii.Sealer
+	sealKeys map[string]*ecdh.PublicKey
+	tokens   map[auth.Role]string // a write token per role
+	stop     func()              // stops the workers and the HTTP server
 	halt func() // stops only the workers (relay and inbox)
 }
 
@@ -59,22 +68,71 @@ func newPair(t testing.TB) (*testHall, *testHall, bus.Config) {
 		t.Fatal(err)
 	}
 	a, b := startHall(t, gz, cfg, nil), startHall(t, fs, cfg, nil)
-	a.keys.Trust(fs, b.priv.Public().(ed25519.PublicKey))
-	b.keys.Trust(gz, a.priv.Public().(ed25519.PublicKey))
+	trust(a, b)
+	trust(b, a)
 	return a, b, cfg
+}
+
+// trust registers other's signing and sealing keys at h.
+func trust(h, other *testHall) {
+	h.keys.Trust(other.code, other.priv.Public().(ed25519.PublicKey))
+	pub, _ := pii.ParseX25519Public(other.sealer.Public())
+	h.sealKeys[other.code] = pub
+}
+
+// hallKeys makes the data, search and sealing keys of a test hall.
+func hallKeys(t testing.TB) (*pii.AESKeyring, *pii.Searcher, *pii.Sealer) {
+	data, err := pii.NewAESKeyring("k1", map[string][]byte{"k1": pii.GenerateKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	search, _ := pii.NewSearcher(pii.GenerateKey())
+	x, _ := pii.GenerateX25519()
+	return data, search, pii.NewSealer(x)
+}
+
+// staffTokens creates one account per hall role at the node and a write token for each.
+func staffTokens(t testing.TB, svc *auth.Service, code string) map[auth.Role]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[auth.Role]string{}
+	for _, r := range []auth.Role{auth.WindowClerk, auth.HallStaff, auth.Supervisor, auth.Admin} {
+		u, err := svc.CreateUser(ctx, auth.NewUser{Username: string(r) + "-" + code, Name: "测试", Role: r, Hall: code, Password: "test password 1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := svc.CreateToken(ctx, &auth.Principal{UserID: u.ID, Username: u.Username, Role: r, Hall: code}, "test", []string{auth.ScopeWrite}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[r] = tok
+	}
+	return out
 }
 
 func startHall(t testing.TB, code string, cfg bus.Config, priv ed25519.PrivateKey) *testHall {
 	t.Helper()
+	return startHallWith(t, code, cfg, priv, nil)
+}
+
+// startHallWith is startHall keeping a given sealing key, as a restarted hall would.
+func startHallWith(t testing.TB, code string, cfg bus.Config, priv ed25519.PrivateKey, sealWith *pii.Sealer) *testHall {
+	t.Helper()
 	if priv == nil {
 		_, priv, _ = ed25519.GenerateKey(rand.Reader)
 	}
-	pool := pgtest.New(t, Migrations())
+	pool := pgtest.New(t, Sources()...)
+	data, search, sealer := hallKeys(t)
+	if sealWith != nil {
+		sealer = sealWith
+	}
+	sealKeys := map[string]*ecdh.PublicKey{}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	n, err := NewNode(Options{Code: code, DB: pool, Bus: cfg, Keys: NewKeyring(code, priv), Log: log})
+	n, err := NewNode(Options{Code: code, DB: pool, Bus: cfg, Keys: NewKeyring(code, priv), Log: log,
+		Data: data, Search: search, Sealer: sealer, SealKeys: sealKeys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +145,8 @@ func startHall(t testing.TB, code string, cfg bus.Config, priv ed25519.PrivateKe
 	done := make(chan struct{})
 	go func() { defer close(done); _ = n.Run(ctx) }()
 	srv := httptest.NewServer(n.Handler())
-	h := &testHall{Node: n, code: code, srv: srv, base: srv.URL, priv: priv}
+	h := &testHall{Node: n, code: code, srv: srv, base: srv.URL, priv: priv, sealer: sealer, sealKeys: sealKeys,
+		tokens: staffTokens(t, n.Auth(), code)}
 	var once sync.Once
 	h.halt = func() { cancel(); <-done }
 	h.stop = func() { once.Do(func() { srv.Close(); h.halt() }) }
@@ -123,9 +182,16 @@ func (h *testHall) request(method, path string, body any, hdr ...string) (int, m
 	}
 	req, _ := http.NewRequest(method, h.base+path, rd)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Tongban-Actor", "clerk-"+h.code)
+	role := roleFor(method, path)
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "As" {
+			role = auth.Role(hdr[i+1])
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	if role != "" && req.Header.Get("Authorization") == "" {
+		req.Header.Set("Authorization", "Bearer "+h.tokens[role])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -136,6 +202,24 @@ func (h *testHall) request(method, path string, body any, hdr ...string) (int, m
 	out := map[string]any{}
 	_ = json.Unmarshal(raw, &out)
 	return resp.StatusCode, out, nil
+}
+
+// roleFor picks who would make a call: the deciding hall's staff for their moves, an
+// administrator for the catalogue and quarantine, the window clerk otherwise. Pass
+// "As", role in hdr to choose, or "As", "" for no credentials.
+func roleFor(method, path string) auth.Role {
+	switch {
+	case path == "/api/v1/receive":
+		return auth.HallStaff
+	case strings.HasPrefix(path, "/api/v1/quarantine"), method == "PUT", strings.HasPrefix(path, "/api/v1/audit"):
+		return auth.Admin
+	}
+	for _, suffix := range []string{"/accept", "/request-correction", "/reject", "/pause", "/resume", "/conclude", "/dispatch-result"} {
+		if strings.HasSuffix(path, suffix) {
+			return auth.HallStaff
+		}
+	}
+	return auth.WindowClerk
 }
 
 // must is call that fails the test unless the status is want.

@@ -3,6 +3,9 @@ package handoff
 import (
 	"context"
 	"net/http"
+	"strings"
+
+	"github.com/tongban/tongban/internal/auth"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,9 +38,26 @@ func (n *Node) OnTransition(h TransitionHook) { n.hooks = append(n.hooks, h) }
 func (n *Node) AddWorker(f func(ctx context.Context) error) { n.workers = append(n.workers, f) }
 
 // Route registers an API handler on the hall's router, so other parts of the hall
-// (supervision, parcels) serve under the same error handling.
+// (supervision, parcels) serve under the same login, access rules and error handling.
+// Reads are open to the hall's staff and supervisors, changes to administrators; use
+// RouteFor to name the roles.
 func (n *Node) Route(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
-	n.route(pattern, h)
+	roles := readers
+	if !strings.HasPrefix(pattern, "GET ") {
+		roles = admins
+	}
+	n.route(pattern, roles, h)
+}
+
+// RouteFor registers an API handler open to roles.
+func (n *Node) RouteFor(pattern string, roles []auth.Role, h func(w http.ResponseWriter, r *http.Request) error) {
+	n.route(pattern, roles, h)
+}
+
+// PublicRoute registers a handler that needs no login, such as a courier's signed
+// callback, which proves itself by its signature.
+func (n *Node) PublicRoute(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
+	n.publicRoute(pattern, h)
 }
 
 func (n *Node) runHooks(ctx context.Context, tx pgx.Tx, t Transition) error {

@@ -231,11 +231,16 @@ func (n *Node) recordNotice(ctx context.Context, kind, clerk string, m catalog.M
 			return err
 		}
 		nt.NoticeNo = fmt.Sprintf("%s%sN%04d", n.opt.Code, day.Format("20060102"), serial)
-		app, _ := json.Marshal(a)
+		sa, err := n.sealApplicant(id, a)
+		if err != nil {
+			return err
+		}
 		its, _ := json.Marshal(nt.Items)
 		rs, _ := json.Marshal(nt.Reasons)
-		_, err = tx.Exec(ctx, `INSERT INTO notices (id, notice_no, kind, matter_code, applicant, items, reasons, clerk, created_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`, id, nt.NoticeNo, kind, m.Code, app, its, rs, clerk, now)
+		_, err = tx.Exec(ctx, `INSERT INTO notices (id, notice_no, kind, matter_code, applicant, items, reasons, clerk, created_at,
+			applicant_sealed, applicant_key, id_hash)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`, id, nt.NoticeNo, kind, m.Code, sa.masked, its, rs, clerk, now,
+			sa.sealed, sa.keyID, sa.idHash)
 		return err
 	})
 	if err != nil {
@@ -264,7 +269,10 @@ func (n *Node) createCase(ctx context.Context, clerk string, m catalog.Matter, r
 			return err
 		}
 		caseNo = ident.NewCaseNo(n.opt.Code, day, serial)
-		app, _ := json.Marshal(req.Applicant)
+		sa, err := n.sealApplicant(id, req.Applicant)
+		if err != nil {
+			return err
+		}
 		mats, _ := json.Marshal(lines)
 		miss, _ := json.Marshal(missing)
 		var commit *string
@@ -273,10 +281,10 @@ func (n *Node) createCase(ctx context.Context, clerk string, m catalog.Matter, r
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO cases (id, case_no, origin, destination, matter_code, matter_name, department,
 			case_type, legal_limit, promised_limit, limit_unit, applicant, materials, missing, commitment_date, state, clerk,
-			intake_at, state_changed_at, updated_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15::date,$16,$17,$18,$18,$18)`,
+			intake_at, state_changed_at, updated_at, applicant_sealed, applicant_key, id_hash)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15::date,$16,$17,$18,$18,$18,$19,$20,$21)`,
 			id, caseNo, n.opt.Code, m.DecidingCity, m.Code, m.Name, m.Department, m.CaseType, m.LegalLimit, m.PromisedLimit,
-			m.LimitUnit, app, mats, miss, commit, Accepted, clerk, now)
+			m.LimitUnit, sa.masked, mats, miss, commit, Accepted, clerk, now, sa.sealed, sa.keyID, sa.idHash)
 		if err != nil {
 			return err
 		}

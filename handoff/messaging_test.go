@@ -141,11 +141,11 @@ func TestReplayAfterTrustingTheSender(t *testing.T) {
 	t.Parallel()
 	a, b, cfg := newPair(t)
 	// A third city's hall that Foshan does not know yet.
-	dg := startHall(t, "441900", cfg, nil)
-	dg.keys.Trust(fs, b.priv.Public().(ed25519.PublicKey))
 	if _, err := bus.EnsureTopics(context.Background(), cfg, bus.DefaultTopics([]string{"441900"}, 2, 1)); err != nil {
 		t.Fatal(err)
 	}
+	dg := startHall(t, "441900", cfg, nil)
+	trust(dg, b)
 	_ = a
 	id := dgCase(t, dg)
 	eventually(t, "the unknown sender's package in quarantine", func() bool { return quarantineReasons(t, b)[ReasonUnknownSender] == 1 })
@@ -215,9 +215,9 @@ func TestRedeliveredAndReorderedMessagesApplyOnceInOrder(t *testing.T) {
 	a.must(t, 200, "POST", "/api/v1/cases/"+id2+"/parcel", map[string]any{"status": "in_transit"})
 	a.must(t, 200, "POST", "/api/v1/cases/"+id2+"/parcel", map[string]any{"status": "delivered"})
 	m2 := outboxValues(t, a, id2)
-	idle := startHall(t, fs, cfg, b.priv)
+	idle := startHallWith(t, fs, cfg, b.priv, b.sealer)
 	idle.stop() // no consumer: only the calls below feed it
-	idle.keys.Trust(gz, a.priv.Public().(ed25519.PublicKey))
+	trust(idle, a)
 	ctx := context.Background()
 	for i, off := range []int{2, 1, 0} {
 		m := m2[off]

@@ -6,6 +6,7 @@ package handoff
 
 import (
 	"context"
+	"crypto/ecdh"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -15,7 +16,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tongban/tongban/internal/audit"
+	"github.com/tongban/tongban/internal/auth"
 	"github.com/tongban/tongban/internal/bus"
+	"github.com/tongban/tongban/internal/pg"
+	"github.com/tongban/tongban/internal/pii"
 	"github.com/tongban/tongban/internal/obs"
 )
 
@@ -35,6 +40,16 @@ type Options struct {
 	// Applied, when set, is called after a partner's message has been applied and
 	// committed; the benchmark measures hand-off latency with it.
 	Applied func(env Envelope)
+
+	// Data seals personal data at rest; Search hashes ID numbers for exact search.
+	Data   pii.Cipher
+	Search *pii.Searcher
+	// Sealer opens what partners sealed for this hall; SealKeys are the partners'
+	// public sealing keys.
+	Sealer   *pii.Sealer
+	SealKeys map[string]*ecdh.PublicKey
+	// SecureCookies marks session cookies Secure (TLS here or at a proxy in front).
+	SecureCookies bool
 }
 
 // Node is one city's hall.
@@ -44,6 +59,8 @@ type Node struct {
 	clock   func() time.Time
 	mux     *http.ServeMux
 	routes  []string
+	access  map[string]routeAccess
+	auth    *auth.Service
 	metrics *metrics
 	hooks   []TransitionHook
 	workers []func(context.Context) error
@@ -89,15 +106,32 @@ func NewNode(opt Options) (*Node, error) {
 	if opt.Health == nil {
 		opt.Health = obs.NewHealth()
 	}
-	n := &Node{opt: opt, keys: opt.Keys, clock: opt.Clock, mux: http.NewServeMux(), metrics: newMetrics(opt.Health.Registry)}
+	if opt.Data == nil || opt.Search == nil {
+		return nil, errors.New("handoff: a hall needs a data key and a search key for personal data")
+	}
+	n := &Node{opt: opt, keys: opt.Keys, clock: opt.Clock, mux: http.NewServeMux(), metrics: newMetrics(opt.Health.Registry),
+		access: map[string]routeAccess{}}
+	n.auth = auth.New(auth.Options{DB: opt.DB, Scope: opt.Code, Cipher: opt.Data, Audit: n.auditAuth, Clock: opt.Clock,
+		SecureCookies: opt.SecureCookies})
 	opt.Health.Register(n.mux)
 	n.routesAPI()
+	n.OnTransition(n.auditTransition)
+	chainer := audit.NewChainer(opt.DB, opt.Log)
+	n.AddWorker(chainer.Run)
 	for _, ext := range extensions {
 		if err := ext(n); err != nil {
 			return nil, err
 		}
 	}
 	return n, nil
+}
+
+// Auth is the hall's staff login service (accounts, tokens).
+func (n *Node) Auth() *auth.Service { return n.auth }
+
+// Sources are every schema a hall's database holds.
+func Sources() []pg.Source {
+	return []pg.Source{Migrations(), auth.Migrations(), audit.Migrations()}
 }
 
 // Handler serves the hall's HTTP API.

@@ -68,6 +68,10 @@ func (n *Node) postAttachment(w http.ResponseWriter, r *http.Request) error {
 	a := Attachment{Name: name, MaterialID: r.URL.Query().Get("material_id"), ContentType: sniffed, Size: int64(len(data)),
 		SHA256: hex.EncodeToString(sum[:]), CreatedAt: n.now()}
 	a.ID, _ = uuid.NewV7()
+	keyID, sealed, err := n.sealAttachment(a.ID, data)
+	if err != nil {
+		return err
+	}
 	err = pgx.BeginFunc(r.Context(), n.opt.DB, func(tx pgx.Tx) error {
 		c, err := lockCase(r.Context(), tx, r.PathValue("id"))
 		if err != nil {
@@ -79,9 +83,9 @@ func (n *Node) postAttachment(w http.ResponseWriter, r *http.Request) error {
 		if c.State != Accepted {
 			return &StateError{Move: "attach", Current: c.State}
 		}
-		tag, err := tx.Exec(r.Context(), `INSERT INTO attachments (id, case_id, material_id, name, content_type, size, sha256, data, created_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (case_id, sha256) DO NOTHING`,
-			a.ID, c.ID, a.MaterialID, a.Name, a.ContentType, a.Size, a.SHA256, data, a.CreatedAt)
+		tag, err := tx.Exec(r.Context(), `INSERT INTO attachments (id, case_id, material_id, name, content_type, size, sha256, data, created_at, data_key)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (case_id, sha256) DO NOTHING`,
+			a.ID, c.ID, a.MaterialID, a.Name, a.ContentType, a.Size, a.SHA256, sealed, a.CreatedAt, keyID)
 		if err != nil {
 			return err
 		}
@@ -99,10 +103,11 @@ func (n *Node) postAttachment(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, a)
 }
 
+// attachments lists a case's files; withData also opens their content.
 func (n *Node) attachments(ctx context.Context, caseID uuid.UUID, withData bool) ([]AttachmentData, error) {
-	cols := `id, material_id, name, content_type, size, sha256, created_at, ''::bytea`
+	cols := `id, material_id, name, content_type, size, sha256, created_at, ''::bytea, ''`
 	if withData {
-		cols = `id, material_id, name, content_type, size, sha256, created_at, data`
+		cols = `id, material_id, name, content_type, size, sha256, created_at, data, coalesce(data_key, '')`
 	}
 	rows, err := n.opt.DB.Query(ctx, `SELECT `+cols+` FROM attachments WHERE case_id = $1 ORDER BY created_at, id`, caseID)
 	if err != nil {
@@ -114,13 +119,25 @@ func (n *Node) attachments(ctx context.Context, caseID uuid.UUID, withData bool)
 		var a AttachmentData
 		var id uuid.UUID
 		var at time.Time
-		if err := rows.Scan(&id, &a.MaterialID, &a.Name, &a.ContentType, &a.Size, &a.SHA256, &at, &a.Data); err != nil {
+		if err := rows.Scan(&id, &a.MaterialID, &a.Name, &a.ContentType, &a.Size, &a.SHA256, &at, &a.data, &a.keyID); err != nil {
 			return nil, err
 		}
 		a.ID = id.String()
 		out = append(out, a)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if withData {
+		for i := range out {
+			plain, err := n.openAttachment(uuid.MustParse(out[i].ID), out[i].keyID, out[i].data)
+			if err != nil {
+				return nil, err
+			}
+			out[i].data = plain
+		}
+	}
+	return out, nil
 }
 
 func (n *Node) listAttachments(w http.ResponseWriter, r *http.Request) error {
@@ -131,9 +148,6 @@ func (n *Node) listAttachments(w http.ResponseWriter, r *http.Request) error {
 	as, err := n.attachments(r.Context(), c.ID, false)
 	if err != nil {
 		return err
-	}
-	for i := range as {
-		as[i].Data = nil
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"attachments": as})
 }
@@ -147,14 +161,17 @@ func (n *Node) getAttachment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return ErrNotFound
 	}
-	var name, ctype, sum string
+	var name, ctype, sum, keyID string
 	var data []byte
-	err = n.opt.DB.QueryRow(r.Context(), `SELECT name, content_type, sha256, data FROM attachments WHERE id = $1 AND case_id = $2`, aid, c.ID).
-		Scan(&name, &ctype, &sum, &data)
+	err = n.opt.DB.QueryRow(r.Context(), `SELECT name, content_type, sha256, data, coalesce(data_key, '') FROM attachments WHERE id = $1 AND case_id = $2`, aid, c.ID).
+		Scan(&name, &ctype, &sum, &data, &keyID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ErrNotFound
 	}
 	if err != nil {
+		return err
+	}
+	if data, err = n.openAttachment(aid, keyID, data); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", ctype)
@@ -257,6 +274,23 @@ func (n *Node) Dispatch(ctx context.Context, ref, who, waybill string) (caseHead
 		if err != nil {
 			return nil, err
 		}
+		dest := c.partner(n.opt.Code)
+		for i := range atts {
+			sealed, err := n.sealFor(dest, atts[i].data, []byte(c.ID.String()+"/"+atts[i].ID))
+			if err != nil {
+				return nil, err
+			}
+			atts[i].Sealed = &sealed
+		}
+		app, err := n.caseApplicant(ctx, tx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		appJSON, _ := json.Marshal(app)
+		sealedApp, err := n.sealFor(dest, appJSON, []byte(c.ID.String()))
+		if err != nil {
+			return nil, err
+		}
 		if waybill != "" {
 			if _, err := tx.Exec(ctx, `UPDATE cases SET waybill = $2 WHERE id = $1`, c.ID, waybill); err != nil {
 				return nil, err
@@ -264,7 +298,7 @@ func (n *Node) Dispatch(ctx context.Context, ref, who, waybill string) (caseHead
 		}
 		pkg = Package{CaseNo: full.CaseNo, Origin: full.Origin, Destination: full.Destination, MatterCode: full.MatterCode,
 			MatterName: full.MatterName, Department: full.Department, CaseType: full.CaseType, LegalLimit: full.LegalLimit,
-			PromisedLimit: full.PromisedLimit, LimitUnit: full.LimitUnit, Applicant: full.Applicant, Materials: full.Materials,
+			PromisedLimit: full.PromisedLimit, LimitUnit: full.LimitUnit, Applicant: sealedApp, Materials: full.Materials,
 			Missing: full.Missing, SealNo: *full.SealNo, Waybill: waybill, Manifest: full.Manifest, Clerk: full.Clerk,
 			IntakeAt: full.IntakeAt, Attachments: atts}
 		if full.CommitmentDate != nil {

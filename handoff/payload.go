@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/tongban/tongban/internal/pii"
 )
 
 // Applicant is who applies. Personal fields are shown masked except to roles that need them.
@@ -42,15 +44,18 @@ type ManifestLine struct {
 	Copies    int    `json:"copies"`
 }
 
-// AttachmentData is an electronic copy travelling with the package.
+// AttachmentData is an electronic copy travelling with the package, its content
+// sealed for the deciding hall.
 type AttachmentData struct {
-	ID          string `json:"id"`
-	MaterialID  string `json:"material_id,omitempty"`
-	Name        string `json:"name"`
-	ContentType string `json:"content_type"`
-	Size        int64  `json:"size"`
-	SHA256      string `json:"sha256"`
-	Data        []byte `json:"data"`
+	ID          string      `json:"id"`
+	MaterialID  string      `json:"material_id,omitempty"`
+	Name        string      `json:"name"`
+	ContentType string      `json:"content_type"`
+	Size        int64       `json:"size"`
+	SHA256      string      `json:"sha256"`
+	Sealed      *pii.Sealed `json:"sealed,omitempty"`
+	data        []byte      // plaintext, never on the wire
+	keyID       string      // data key at rest, never on the wire
 }
 
 // Package is the payload of case.dispatched: everything the deciding hall needs.
@@ -65,7 +70,7 @@ type Package struct {
 	LegalLimit     int              `json:"legal_limit"`
 	PromisedLimit  int              `json:"promised_limit"`
 	LimitUnit      string           `json:"limit_unit"`
-	Applicant      Applicant        `json:"applicant"`
+	Applicant      pii.Sealed       `json:"applicant_sealed"` // sealed for the deciding hall; aad = case id
 	Materials      []MaterialLine   `json:"materials"`
 	Missing        []string         `json:"missing"`
 	CommitmentDate string           `json:"commitment_date,omitempty"`
@@ -188,8 +193,8 @@ func (p *Package) validate() error {
 		return fmt.Errorf("seal_no is required")
 	case len(p.Materials) == 0 || len(p.Manifest) == 0:
 		return fmt.Errorf("materials and manifest are required")
-	case p.Applicant.Name == "" || p.Applicant.IDNumber == "":
-		return fmt.Errorf("applicant name and id_number are required")
+	case p.Applicant.Ciphertext == "" || p.Applicant.EphemeralPub == "":
+		return fmt.Errorf("applicant_sealed is required")
 	}
 	return nil
 }

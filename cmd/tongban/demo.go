@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"path/filepath"
 
 	"errors"
 	"fmt"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/node"
+	"github.com/tongban/tongban/internal/pii"
 	"github.com/tongban/tongban/internal/pg"
 )
 
@@ -51,7 +50,7 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 
-	keyrings, err := demoKeyrings(cfg)
+	secrets, err := demoSecrets(cfg)
 	if err != nil {
 		return err
 	}
@@ -81,7 +80,7 @@ func runDemo(ctx context.Context, args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = serveHall(hctx, hall, keyrings[code], db, b, migs, ln, hlog)
+			errs[i] = serveHall(hctx, hall, secrets[code], db, b, migs, ln, hlog)
 			if errs[i] != nil {
 				cancel() // one hall failing stops the demo rather than half-running it
 			}
@@ -120,26 +119,26 @@ func runDemo(ctx context.Context, args []string) error {
 	return errors.Join(errs...)
 }
 
-// demoKeyrings gives every demo hall a signing key (kept under the data dir) and
-// makes each trust all the others, as an operator would by exchanging public keys.
-func demoKeyrings(cfg config.Demo) (map[string]*handoff.Keyring, error) {
-	privs := map[string]ed25519.PrivateKey{}
+// demoSecrets gives every demo hall its keys (kept under the data dir) and makes
+// each trust all the others, as operators would by exchanging TONGBAN_PARTNERS entries.
+func demoSecrets(cfg config.Demo) (map[string]*hallSecrets, error) {
+	out := map[string]*hallSecrets{}
 	for _, code := range cfg.Halls {
-		priv, err := handoff.LocalKey(filepath.Join(cfg.DataDir, "keys"), code)
+		s, err := loadHallSecrets(config.Hall{Code: code, Common: cfg.Common})
 		if err != nil {
 			return nil, err
 		}
-		privs[code] = priv
+		out[code] = s
 	}
-	out := map[string]*handoff.Keyring{}
-	for code, priv := range privs {
-		k := handoff.NewKeyring(code, priv)
-		for other, p := range privs {
+	for code, s := range out {
+		for other, o := range out {
 			if other != code {
-				k.Trust(other, p.Public().(ed25519.PublicKey))
+				pub, _ := handoff.ParsePublic(o.keys.Public())
+				s.keys.Trust(other, pub)
+				sp, _ := pii.ParseX25519Public(o.sealer.Public())
+				s.sealKeys[other] = sp
 			}
 		}
-		out[code] = k
 	}
 	return out, nil
 }

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"path/filepath"
-	"strings"
 
 	"errors"
 	"fmt"
@@ -22,7 +19,7 @@ import (
 	"github.com/tongban/tongban/internal/pg"
 )
 
-func hallMigrations() ([]pg.Migration, error) { return pg.Load(handoff.Migrations()) }
+func hallMigrations() ([]pg.Migration, error) { return pg.Load(handoff.Sources()...) }
 
 func runHall(ctx context.Context, args []string) error {
 	var cfg config.Hall
@@ -52,35 +49,12 @@ func runHall(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	keys, err := hallKeyring(cfg)
+	secrets, err := loadHallSecrets(cfg)
 	if err != nil {
 		return err
 	}
-	return serveHall(ctx, cfg, keys, db, b, migs, ln, log)
-}
-
-// hallKeyring builds the hall's signing key and its partners' public keys.
-func hallKeyring(cfg config.Hall) (*handoff.Keyring, error) {
-	var priv ed25519.PrivateKey
-	var err error
-	if cfg.SigningKey != "" {
-		priv, err = handoff.ParseSeed(cfg.SigningKey.Reveal())
-	} else {
-		priv, err = handoff.LocalKey(filepath.Join(cfg.DataDir, "keys"), cfg.Code)
-	}
-	if err != nil {
-		return nil, err
-	}
-	keys := handoff.NewKeyring(cfg.Code, priv)
-	for _, p := range cfg.Partners {
-		code, b64, _ := strings.Cut(p, "=")
-		pub, err := handoff.ParsePublic(b64)
-		if err != nil {
-			return nil, &config.Problem{Env: "TONGBAN_PARTNERS", Value: p, Accepted: err.Error()}
-		}
-		keys.Trust(code, pub)
-	}
-	return keys, nil
+	log.Info("hall keys", slog.String("partners_entry", secrets.publicEntry()))
+	return serveHall(ctx, cfg, secrets, db, b, migs, ln, log)
 }
 
 // hallCatalogue reads the configured catalogue file, or the built-in demo catalogue.
@@ -97,14 +71,16 @@ func hallCatalogue(cfg config.Hall) (catalog.Catalogue, error) {
 
 // serveHall runs one hall until ctx ends: HTTP and background workers, then an
 // orderly drain. The demo calls it once per city.
-func serveHall(ctx context.Context, cfg config.Hall, keys *handoff.Keyring, db *node.Database, b *node.Bus, migs []pg.Migration, ln net.Listener, log *slog.Logger) error {
+func serveHall(ctx context.Context, cfg config.Hall, sec *hallSecrets, db *node.Database, b *node.Bus, migs []pg.Migration, ln net.Listener, log *slog.Logger) error {
 	if err := ensureTopics(ctx, b.Config, []string{cfg.Code}); err != nil {
 		return err
 	}
 	health := obs.NewHealth()
 	health.AddCheck("postgres", func(ctx context.Context) error { return pg.Check(ctx, db.Pool, migs) })
 	health.AddCheck("kafka", func(ctx context.Context) error { return bus.Ping(ctx, b.Config) })
-	n, err := handoff.NewNode(handoff.Options{Code: cfg.Code, Name: cfg.Name, DB: db.Pool, Bus: b.Config, Keys: keys, Log: log, Health: health})
+	n, err := handoff.NewNode(handoff.Options{Code: cfg.Code, Name: cfg.Name, DB: db.Pool, Bus: b.Config, Keys: sec.keys,
+		Log: log, Health: health, Data: sec.data, Search: sec.search, Sealer: sec.sealer, SealKeys: sec.sealKeys,
+		SecureCookies: cfg.TLSCertFile != "" || cfg.BehindTLS})
 	if err != nil {
 		return err
 	}
@@ -130,7 +106,7 @@ func serveHall(ctx context.Context, cfg config.Hall, keys *handoff.Keyring, db *
 		}
 	}()
 	log.Info("hall serving", slog.String("hall", cfg.Code), slog.String("url", "http://"+ln.Addr().String()))
-	err = node.ServeListener(ctx, ln, n.Handler(), cfg.ShutdownTimeout, log)
+	err = node.ServeListenerTLS(ctx, ln, n.Handler(), node.TLSFiles{Cert: cfg.TLSCertFile, Key: cfg.TLSKeyFile}, cfg.ShutdownTimeout, log)
 	// Shutdown order: readiness fails first, HTTP stopped accepting in ServeListener,
 	// then the workers finish their batch and commit before the bus and DB close.
 	health.Drain()

@@ -28,6 +28,10 @@ type Common struct {
 	Migrate         bool          `env:"TONGBAN_MIGRATE" flag:"migrate" default:"true" help:"apply pending migrations at start; false refuses to start on a schema that is behind"`
 	LogLevel        string        `env:"TONGBAN_LOG_LEVEL" flag:"log-level" default:"info" help:"debug, info, warn or error"`
 	ShutdownTimeout time.Duration `env:"TONGBAN_SHUTDOWN_TIMEOUT" flag:"shutdown-timeout" default:"20s" help:"how long a graceful shutdown may drain before it gives up"`
+	TLSCertFile     string        `env:"TONGBAN_TLS_CERT_FILE" flag:"tls-cert" default:"" help:"PEM certificate to serve HTTPS with; empty serves plain HTTP (put TLS in front)"`
+	TLSKeyFile      string        `env:"TONGBAN_TLS_KEY_FILE" flag:"tls-key" default:"" help:"PEM private key of the certificate"`
+	BehindTLS       bool          `env:"TONGBAN_BEHIND_TLS" flag:"behind-tls" default:"false" help:"a TLS proxy terminates HTTPS in front of this node: session cookies are marked Secure"`
+	AuditRetention  time.Duration `env:"TONGBAN_AUDIT_RETENTION" flag:"audit-retention" default:"4392h" help:"how long audit records are kept (at least 6 months: 4392h)"`
 	Kafka
 }
 
@@ -36,7 +40,11 @@ type Hall struct {
 	Code          string   `env:"TONGBAN_HALL_CODE" flag:"code" default:"440100" help:"GB/T 2260 division code of this hall's city, e.g. 440100 Guangzhou, 440600 Foshan"`
 	Name          string   `env:"TONGBAN_HALL_NAME" flag:"name" default:"" help:"display name of the hall; defaults to the city's service centre"`
 	SigningKey    Secret   `env:"TONGBAN_SIGNING_KEY" default:"" help:"base64 Ed25519 seed this hall signs messages with (or TONGBAN_SIGNING_KEY_FILE); empty keeps a generated key under the data dir"`
-	Partners      []string `env:"TONGBAN_PARTNERS" flag:"partners" default:"" help:"partner halls' public keys, code=base64 pairs separated by commas; several keys per code during rotation"`
+	SealKey       Secret   `env:"TONGBAN_SEAL_KEY" default:"" help:"base64 X25519 private key that opens personal data partners seal for this hall (or _FILE); empty keeps a generated key under the data dir"`
+	DataKeys      Secret   `env:"TONGBAN_DATA_KEYS" default:"" help:"AES-256 keys for personal data at rest, id:base64 pairs separated by commas (or _FILE); several during rotation; empty keeps a generated key under the data dir"`
+	DataKeyID     string   `env:"TONGBAN_DATA_KEY_ID" flag:"data-key-id" default:"" help:"id of the data key that seals new records; the others only open old ones"`
+	SearchKey     Secret   `env:"TONGBAN_SEARCH_KEY" default:"" help:"base64 HMAC key for exact search of ID numbers (or _FILE); empty keeps a generated key under the data dir"`
+	Partners      []string `env:"TONGBAN_PARTNERS" flag:"partners" default:"" help:"partner halls' public keys, code=signing-key:sealing-key (base64) entries separated by commas; repeat a code to trust a second key during rotation"`
 	CatalogueFile string   `env:"TONGBAN_CATALOGUE_FILE" flag:"catalogue" default:"" help:"matter catalogue JSON file; empty loads the built-in demo catalogue for this hall"`
 	Common
 }
@@ -104,6 +112,12 @@ func (c *Common) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return &Problem{"TONGBAN_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String(), "a positive duration such as 20s"}
 	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return &Problem{"TONGBAN_TLS_KEY_FILE", c.TLSKeyFile, "set together with TONGBAN_TLS_CERT_FILE"}
+	}
+	if c.AuditRetention < 4392*time.Hour {
+		return &Problem{"TONGBAN_AUDIT_RETENTION", c.AuditRetention.String(), "at least 4392h (six months), as graded protection requires"}
+	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		return &Problem{"TONGBAN_DATA_DIR", "", "a folder when TONGBAN_DATABASE_URL is empty"}
 	}
@@ -116,10 +130,14 @@ func (h *Hall) Validate() error {
 		return &Problem{"TONGBAN_HALL_CODE", h.Code, "a 6-digit GB/T 2260 division code such as 440100"}
 	}
 	for _, p := range h.Partners {
-		code, key, ok := strings.Cut(p, "=")
-		if !ok || !ValidDivisionCode(code) || len(key) < 40 {
-			return &Problem{"TONGBAN_PARTNERS", p, "code=base64-public-key pairs such as 440600=MCowBQYDK2VwAyEA..."}
+		code, keys, ok := strings.Cut(p, "=")
+		sig, seal, ok2 := strings.Cut(keys, ":")
+		if !ok || !ok2 || !ValidDivisionCode(code) || len(sig) < 40 || len(seal) < 40 {
+			return &Problem{"TONGBAN_PARTNERS", p, "code=signing-key:sealing-key entries (base64), such as 440600=3q2+7w...:Zm9v..."}
 		}
+	}
+	if (h.DataKeys == "") != (h.DataKeyID == "") {
+		return &Problem{"TONGBAN_DATA_KEY_ID", h.DataKeyID, "set together with TONGBAN_DATA_KEYS, naming one of its key ids"}
 	}
 	return h.Common.Validate()
 }

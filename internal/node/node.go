@@ -5,6 +5,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -148,18 +149,26 @@ func OpenBus(ctx context.Context, k config.Kafka, clientID string, log *slog.Log
 	return b, nil
 }
 
+// TLSFiles name a certificate and key to serve HTTPS with; empty serves plain HTTP.
+type TLSFiles struct{ Cert, Key string }
+
 // Serve runs an HTTP server on addr until ctx ends, then shuts it down gracefully:
 // it stops accepting and lets requests in flight finish within timeout.
-func Serve(ctx context.Context, addr string, h http.Handler, timeout time.Duration, log *slog.Logger) error {
+func Serve(ctx context.Context, addr string, h http.Handler, tlsFiles TLSFiles, timeout time.Duration, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	return ServeListener(ctx, ln, h, timeout, log)
+	return ServeListenerTLS(ctx, ln, h, tlsFiles, timeout, log)
 }
 
-// ServeListener is Serve on an open listener.
+// ServeListener is Serve on an open listener, plain HTTP.
 func ServeListener(ctx context.Context, ln net.Listener, h http.Handler, timeout time.Duration, log *slog.Logger) error {
+	return ServeListenerTLS(ctx, ln, h, TLSFiles{}, timeout, log)
+}
+
+// ServeListenerTLS is Serve on an open listener, HTTPS when tlsFiles name a certificate.
+func ServeListenerTLS(ctx context.Context, ln net.Listener, h http.Handler, tlsFiles TLSFiles, timeout time.Duration, log *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -168,9 +177,16 @@ func ServeListener(ctx context.Context, ln net.Listener, h http.Handler, timeout
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    1 << 16,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsFiles.Cert != "" {
+			errc <- srv.ServeTLS(ln, tlsFiles.Cert, tlsFiles.Key)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

@@ -1,0 +1,44 @@
+package handoff
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tongban/tongban/internal/audit"
+	"github.com/tongban/tongban/internal/auth"
+)
+
+// audit appends an entry for the calling staff member inside tx.
+func (n *Node) audit(ctx context.Context, tx pgx.Tx, r *http.Request, action, target, outcome string, detail map[string]any) error {
+	e := audit.Entry{At: n.now(), Actor: "anonymous", Action: action, Target: target, Outcome: outcome, Detail: detail}
+	if p, ok := auth.FromContext(r.Context()); ok {
+		e.Actor, e.Role = p.Username, string(p.Role)
+	}
+	return audit.Append(ctx, tx, e)
+}
+
+// auditTransition records every state change in the audit log, in its transaction.
+func (n *Node) auditTransition(ctx context.Context, tx pgx.Tx, t Transition) error {
+	where := "local"
+	if !t.Local {
+		where = "partner"
+	}
+	return audit.Append(ctx, tx, audit.Entry{At: t.At, Actor: t.Actor, Action: "case." + string(t.To), Target: t.CaseNo,
+		Outcome: "ok", Detail: map[string]any{"move": t.Move, "from": t.From, "to": t.To, "made": where}})
+}
+
+// auditAuth records logins, logouts, tokens and account changes.
+func (n *Node) auditAuth(ctx context.Context, actor string, role auth.Role, action, target, outcome string, detail map[string]any) {
+	_ = audit.Append(ctx, n.opt.DB, audit.Entry{At: n.now(), Actor: actor, Role: string(role), Action: action,
+		Target: target, Outcome: outcome, Detail: detail})
+}
+
+func (n *Node) getAuditVerify(w http.ResponseWriter, r *http.Request) error {
+	rep, err := audit.Verify(r.Context(), n.opt.DB)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rep)
+}
