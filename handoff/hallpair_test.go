@@ -2,8 +2,8 @@ package handoff
 
 import (
 	"bytes"
-	"crypto/ecdh"
 	"context"
+	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -20,12 +20,12 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/handoff/catalog"
+	"github.com/tongban/tongban/handoff/ident"
 	"github.com/tongban/tongban/internal/auth"
 	"github.com/tongban/tongban/internal/authkit"
-	"github.com/tongban/tongban/internal/pii"
-	"github.com/tongban/tongban/handoff/ident"
 	"github.com/tongban/tongban/internal/bus"
 	"github.com/tongban/tongban/internal/pg/pgtest"
+	"github.com/tongban/tongban/internal/pii"
 )
 
 func TestMain(m *testing.M) {
@@ -42,15 +42,15 @@ const gz, fs = "440100", "440600"
 // testHall is a running hall node with its HTTP server.
 type testHall struct {
 	*Node
-	code string
-	srv  *httptest.Server
-	base string // the hall's URL
+	code     string
+	srv      *httptest.Server
+	base     string // the hall's URL
 	priv     ed25519.PrivateKey
 	sealer   *pii.Sealer
 	sealKeys map[string]*ecdh.PublicKey
 	tokens   map[auth.Role]string // a write token per role
-	stop     func()              // stops the workers and the HTTP server
-	halt func() // stops only the workers (relay and inbox)
+	stop     func()               // stops the workers and the HTTP server
+	halt     func()               // stops only the workers (relay and inbox)
 }
 
 // newPair starts Guangzhou and Foshan halls on their own databases, sharing one
@@ -208,18 +208,10 @@ func (h *testHall) request(method, path string, body any, hdr ...string) (int, m
 // administrator for the catalogue and quarantine, the window clerk otherwise. Pass
 // "As", role in hdr to choose, or "As", "" for no credentials.
 func roleFor(method, path string) auth.Role {
-	switch {
-	case path == "/api/v1/receive":
-		return auth.HallStaff
-	case strings.HasPrefix(path, "/api/v1/quarantine"), method == "PUT", strings.HasPrefix(path, "/api/v1/audit"):
+	if strings.HasPrefix(path, "/api/v1/quarantine") || method == "PUT" || strings.HasPrefix(path, "/api/v1/audit") {
 		return auth.Admin
 	}
-	for _, suffix := range []string{"/accept", "/request-correction", "/reject", "/pause", "/resume", "/conclude", "/dispatch-result"} {
-		if strings.HasSuffix(path, suffix) {
-			return auth.HallStaff
-		}
-	}
-	return auth.WindowClerk
+	return RoleForPath(path)
 }
 
 // must is call that fails the test unless the status is want.

@@ -19,9 +19,9 @@ import (
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/auth"
 	"github.com/tongban/tongban/internal/bus"
+	"github.com/tongban/tongban/internal/obs"
 	"github.com/tongban/tongban/internal/pg"
 	"github.com/tongban/tongban/internal/pii"
-	"github.com/tongban/tongban/internal/obs"
 )
 
 // Options wire a hall node.

@@ -9,17 +9,20 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tongban/tongban/handoff/catalog"
 	"github.com/tongban/tongban/handoff/ident"
+	"github.com/tongban/tongban/internal/auth"
 )
 
 // ScenarioOptions drive the demo's scripted stream of cases.
 type ScenarioOptions struct {
-	Halls    map[string]string // division code -> base URL
-	Interval time.Duration     // between new applications
-	Step     time.Duration     // between the steps of one case
+	Halls    map[string]string               // division code -> base URL
+	Tokens   map[string]map[auth.Role]string // division code -> role -> API token
+	Interval time.Duration                   // between new applications
+	Step     time.Duration                   // between the steps of one case
 	Log      *slog.Logger
 }
 
@@ -146,6 +149,20 @@ func (s *scenario) play(ctx context.Context, n int, origin, dest string) error {
 	return nil
 }
 
+// RoleForPath is who makes a case's step over the API: the deciding hall's staff for
+// sign-for and decisions, the window clerk for the rest.
+func RoleForPath(path string) auth.Role {
+	if path == "/api/v1/receive" {
+		return auth.HallStaff
+	}
+	for _, suffix := range []string{"/accept", "/request-correction", "/reject", "/pause", "/resume", "/conclude", "/dispatch-result"} {
+		if strings.HasSuffix(path, suffix) {
+			return auth.HallStaff
+		}
+	}
+	return auth.WindowClerk
+}
+
 func sleep(ctx context.Context, d time.Duration) error {
 	select {
 	case <-ctx.Done():
@@ -159,7 +176,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 func (s *scenario) waitFor(ctx context.Context, hall, id string, want State) error {
 	for i := 0; i < 300; i++ {
 		req, _ := http.NewRequestWithContext(ctx, "GET", s.opt.Halls[hall]+"/api/v1/cases/"+id, nil)
-		req.Header.Set("X-Tongban-Actor", "demo-"+hall)
+		req.Header.Set("Authorization", "Bearer "+s.opt.Tokens[hall][auth.WindowClerk])
 		resp, err := s.http.Do(req)
 		if err == nil {
 			var c Case
@@ -180,7 +197,7 @@ func (s *scenario) post(ctx context.Context, hall, path string, body any) ([]byt
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequestWithContext(ctx, "POST", s.opt.Halls[hall]+path, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Tongban-Actor", "demo-clerk-"+hall)
+	req.Header.Set("Authorization", "Bearer "+s.opt.Tokens[hall][RoleForPath(path)])
 	resp, err := s.http.Do(req)
 	if err != nil {
 		return nil, err

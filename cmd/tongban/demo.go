@@ -13,10 +13,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tongban/tongban/internal/auth"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/node"
-	"github.com/tongban/tongban/internal/pii"
 	"github.com/tongban/tongban/internal/pg"
+	"github.com/tongban/tongban/internal/pii"
 )
 
 // runDemo runs every node for two (or more) cities in one process: one private
@@ -59,6 +60,7 @@ func runDemo(ctx context.Context, args []string) error {
 	hctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var urls []string
+	tokens := map[string]map[auth.Role]string{}
 	for i, code := range cfg.Halls {
 		hall := config.Hall{Code: code, Common: cfg.Common}
 		hall.HTTPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.BasePort+i+1))
@@ -71,6 +73,9 @@ func runDemo(ctx context.Context, args []string) error {
 			return err
 		}
 		defer db.Close()
+		if tokens[code], err = demoUsers(ctx, db, code); err != nil {
+			return err
+		}
 		ln, err := net.Listen("tcp", hall.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("demo: hall %s: %w", code, err)
@@ -107,7 +112,7 @@ func runDemo(ctx context.Context, args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			handoff.RunScenario(hctx, handoff.ScenarioOptions{Halls: bases, Interval: cfg.Scenario, Step: time.Second, Log: log})
+			handoff.RunScenario(hctx, handoff.ScenarioOptions{Halls: bases, Tokens: tokens, Interval: cfg.Scenario, Step: time.Second, Log: log})
 		}()
 	}
 	fmt.Println("Tongban demo is running. Point a browser at:")
@@ -115,6 +120,14 @@ func runDemo(ctx context.Context, args []string) error {
 		fmt.Println(u)
 	}
 	fmt.Println("Each answers /healthz, /readyz and /metrics. Ctrl-C stops everything.")
+	fmt.Printf("Demo staff (password %q for every account):\n", demoPassword)
+	for _, code := range cfg.Halls {
+		fmt.Printf("  %s: ", code)
+		for _, r := range demoRoles {
+			fmt.Printf("%s.%s ", demoUserPrefix[r], code)
+		}
+		fmt.Println()
+	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
@@ -141,6 +154,41 @@ func demoSecrets(cfg config.Demo) (map[string]*hallSecrets, error) {
 		}
 	}
 	return out, nil
+}
+
+// The demo's staff: one account per hall role in each hall, with one known password,
+// printed at start; never use them anywhere else.
+const demoPassword = "tongban-demo-2026"
+
+var (
+	demoRoles      = []auth.Role{auth.WindowClerk, auth.HallStaff, auth.Supervisor, auth.Admin}
+	demoUserPrefix = map[auth.Role]string{auth.WindowClerk: "clerk", auth.HallStaff: "staff", auth.Supervisor: "supervisor", auth.Admin: "admin"}
+)
+
+// demoUsers makes the demo accounts of a hall (once) and API tokens for the scripted
+// scenario (each start).
+func demoUsers(ctx context.Context, db *node.Database, code string) (map[auth.Role]string, error) {
+	svc := auth.New(auth.Options{DB: db.Pool, Scope: code})
+	tokens := map[auth.Role]string{}
+	for _, r := range demoRoles {
+		username := demoUserPrefix[r] + "." + code
+		var p auth.Principal
+		err := db.Pool.QueryRow(ctx, `SELECT id, username, role, hall FROM staff_users WHERE username = $1`, username).
+			Scan(&p.UserID, &p.Username, &p.Role, &p.Hall)
+		if err != nil {
+			u, err := svc.CreateUser(ctx, auth.NewUser{Username: username, Name: "演示" + string(r), Role: r, Hall: code, Password: demoPassword})
+			if err != nil {
+				return nil, err
+			}
+			p = auth.Principal{UserID: u.ID, Username: u.Username, Role: u.Role, Hall: u.Hall}
+		}
+		tok, _, err := svc.CreateToken(ctx, &p, "demo scenario", []string{auth.ScopeWrite}, 24*time.Hour)
+		if err != nil {
+			return nil, err
+		}
+		tokens[r] = tok
+	}
+	return tokens, nil
 }
 
 // demoPostgres returns an admin DSN: the configured one, or a private cluster's under

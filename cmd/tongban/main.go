@@ -30,6 +30,7 @@ var commands = map[string]command{
 	"bench":       {"run a benchmark: bench handoff", runBench},
 	"testenv":     {"run a command with a private PostgreSQL for tests: testenv -- go test ./...", runTestEnv},
 	"config":      {"print the configuration reference as a Markdown table", runConfigDoc},
+	"user":        {"create staff accounts and API tokens: user add …, user token …", runUser},
 }
 
 // errUsage and errNotBuilt end the process with exit code 2.

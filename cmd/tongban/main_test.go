@@ -9,10 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tongban/tongban/handoff/ident"
 )
 
 var binary string
@@ -148,7 +151,7 @@ func TestDemoServesAndStopsCleanly(t *testing.T) {
 	dir := dataDir(t)
 	base := 20000 + os.Getpid()%20000
 	cmd := exec.Command(binary, "demo", "-base-port", fmt.Sprint(base), "-scenario", "1s")
-	cmd.Env = append(os.Environ(), "TONGBAN_DATA_DIR="+dir, "TONGBAN_LOG_LEVEL=warn")
+	cmd.Env = append(os.Environ(), "TONGBAN_DATA_DIR="+dir, "TONGBAN_LOG_LEVEL=debug")
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -171,7 +174,7 @@ func TestDemoServesAndStopsCleanly(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	time.Sleep(3 * time.Second) // let the scripted cases run a little
+	time.Sleep(8 * time.Second) // let the scripted cases run through several steps
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -188,5 +191,46 @@ func TestDemoServesAndStopsCleanly(t *testing.T) {
 	assertNoServer(t, dir)
 	if !strings.Contains(out.String(), "Point a browser at") {
 		t.Fatalf("demo did not say where to point a browser:\n%s", out.String())
+	}
+	assertNoSecretsInLogs(t, out.String(), dir)
+}
+
+var (
+	residentIDRe = regexp.MustCompile(`\d{17}[\dXx]`)
+	mobileRe     = regexp.MustCompile(`(^|\D)1[3-9]\d{9}(\D|$)`)
+)
+
+// assertNoSecretsInLogs scans everything the demo printed, at debug level while the
+// scripted cases ran, for resident ID numbers, mobile numbers and any key the demo
+// generated under its data dir.
+func assertNoSecretsInLogs(t *testing.T, logs, dir string) {
+	t.Helper()
+	if !strings.Contains(logs, "intake") && !strings.Contains(logs, "migrations applied") {
+		t.Fatal("the demo logged nothing to scan")
+	}
+	for _, m := range residentIDRe.FindAllString(logs, -1) {
+		if ident.ValidResidentID(m) == nil {
+			t.Errorf("a resident ID number reached the logs: %s…", m[:6])
+		}
+	}
+	if m := mobileRe.FindString(logs); m != "" {
+		t.Errorf("a mobile number reached the logs: %q", strings.TrimSpace(m)[:4]+"…")
+	}
+	keys := 0
+	filepath.WalkDir(filepath.Join(dir, "keys"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		b, _ := os.ReadFile(p)
+		if k := strings.TrimSpace(string(b)); len(k) >= 16 {
+			keys++
+			if strings.Contains(logs, k) || strings.Contains(logs, k[:16]) {
+				t.Errorf("key %s reached the logs", filepath.Base(p))
+			}
+		}
+		return nil
+	})
+	if keys < 8 {
+		t.Errorf("found only %d generated keys to look for", keys)
 	}
 }

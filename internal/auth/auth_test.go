@@ -225,6 +225,9 @@ func TestTOTPSecondFactor(t *testing.T) {
 	if _, err := s.Login(ctx, "admin", pw, code, "10.0.0.1"); err != nil {
 		t.Fatalf("login with the code: %v", err)
 	}
+	if _, err := s.Login(ctx, "admin", pw, code, "10.0.0.1"); !errors.Is(err, ErrSecondFactor) {
+		t.Fatalf("the same code twice: %v", err)
+	}
 	var sealed []byte
 	s.opt.DB.QueryRow(ctx, `SELECT totp_secret FROM staff_users WHERE username = 'admin'`).Scan(&sealed)
 	if strings.Contains(string(sealed), e.Secret) {

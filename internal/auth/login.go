@@ -54,7 +54,17 @@ func (s *Service) Login(ctx context.Context, username, password, code, client st
 		if err != nil {
 			return Session{}, err
 		}
-		if code == "" || !authkit.VerifyTOTP(secret, code, now) {
+		step, ok := authkit.VerifyTOTPStep(secret, code, now)
+		if code == "" || !ok {
+			return Session{}, s.failed(ctx, a, now, client, ErrSecondFactor)
+		}
+		// Compare-and-set on the last step: a replayed code (or a race of two logins
+		// with one code) finds the step already used.
+		tag, err := s.opt.DB.Exec(ctx, `UPDATE staff_users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2`, a.ID, step)
+		if err != nil {
+			return Session{}, err
+		}
+		if tag.RowsAffected() == 0 {
 			return Session{}, s.failed(ctx, a, now, client, ErrSecondFactor)
 		}
 	}

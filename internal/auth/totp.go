@@ -42,7 +42,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *Principal, code string) er
 	}
 	secret := v.(string)
 	if !authkit.VerifyTOTP(secret, code, s.opt.Clock()) {
-		return ErrSecondFactor
+		return &InputError{"code", "动态验证码不正确，请重试", "the code does not match; try again"}
 	}
 	if s.opt.Cipher == nil {
 		return errors.New("auth: no data key to seal the TOTP secret")
