@@ -43,8 +43,8 @@ type clockHall struct {
 	clock *fakeClock
 	pool  *pgxpool.Pool      // nil: a fresh database
 	priv  ed25519.PrivateKey // nil: a fresh key
-	// autoSweep keeps the cron tick; otherwise the test sweeps by hand, so what a sweep
-	// fires is deterministic.
+	// autoSweep keeps the cron tick and the notifier worker; otherwise the test sweeps
+	// and notifies by hand, so what each round does is deterministic.
 	autoSweep bool
 	notifier  Notifier
 }
@@ -69,7 +69,11 @@ func startClockHall(t testing.TB, code string, cfg bus.Config, o clockHall) *tes
 	}
 	d := n.Deadlines()
 	if !o.autoSweep {
-		d.Tick = "0 0 0 1 1 *" // once a year: effectively never during a test
+		// The test sweeps and notifies by hand: a cron tick once a year, and a notifier
+		// that no sweep wakes and that looks once a day.
+		d.Tick = "0 0 0 1 1 *"
+		d.NotifyEvery = 24 * time.Hour
+		d.wake = nil
 	}
 	if o.notifier != nil {
 		d.UseNotifier(o.notifier)

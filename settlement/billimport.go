@@ -2,6 +2,8 @@ package settlement
 
 import (
 	"context"
+	"encoding/csv"
+	"strings"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -167,6 +169,11 @@ func (n *Node) ImportBill(ctx context.Context, req ImportRequest, file io.Reader
 		}
 		return Import{}, fmt.Errorf("settlement: import bill: %w", err)
 	}
+	// Fresh statistics let reconciliation pick a hash join for a big bill and index
+	// look-ups for a small one; autovacuum would get there, but only later.
+	if _, err := n.db.Exec(ctx, `ANALYZE bill_row`); err != nil {
+		n.log.Warn("analyze after import failed", slog.String("err", err.Error()))
+	}
 	n.metrics.imported.Add(float64(imp.Rows))
 	n.log.Info("bill imported", slog.Int64("import", imp.ID), slog.String("carrier", imp.Carrier), slog.String("period", imp.Period),
 		slog.Int("rows", imp.Rows), slog.Int("bad", imp.Bad), slog.Int("known", imp.Known), slog.String("status", imp.Status))
@@ -279,19 +286,21 @@ func (n *Node) Import(ctx context.Context, id int64) (Import, error) {
 
 // ImportErrors lists an import's bad rows in file order, after row number after.
 func (n *Node) ImportErrors(ctx context.Context, id int64, after, limit int) ([]RowReport, error) {
-	rows, err := n.db.Query(ctx, `SELECT row_no, error, cells FROM bill_row WHERE import_id = $1 AND error IS NOT NULL AND row_no > $2
+	rows, err := n.db.Query(ctx, `SELECT row_no, error, raw FROM bill_row WHERE import_id = $1 AND error IS NOT NULL AND row_no > $2
 		ORDER BY row_no LIMIT $3`, id, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("settlement: import errors: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (RowReport, error) {
 		var rr RowReport
-		err := r.Scan(&rr.Row, &rr.Reason, &rr.Cells)
+		var raw string
+		err := r.Scan(&rr.Row, &rr.Reason, &raw)
+		rr.Cells = splitCells(raw)
 		return rr, err
 	})
 }
 
-var stagedColumns = []string{"import_id", "row_no", "cells", "error", "waybill_no", "ship_date", "origin", "destination", "product",
+var stagedColumns = []string{"import_id", "row_no", "raw", "error", "waybill_no", "ship_date", "origin", "destination", "product",
 	"weight_g", "charge_g", "length_mm", "width_mm", "height_mm", "freight_fen", "insurance_fen", "receipt_fen", "other_fen",
 	"total_fen", "fingerprint", "occurrence"}
 
@@ -362,7 +371,7 @@ func (s *stager) stage(row int, cells []string) {
 	s.rows++
 	s.good++
 	s.billed += l.TotalFen
-	s.vals = append(s.vals[:0], s.importID, int32(row), cells, nil, l.Waybill, l.ShipDate, l.Origin, l.Destination, l.Product,
+	s.vals = append(s.vals[:0], s.importID, int32(row), joinCells(cells), nil, l.Waybill, l.ShipDate, l.Origin, l.Destination, l.Product,
 		l.WeightG, l.ChargeG, l.LengthMM, l.WidthMM, l.HeightMM, l.FreightFen, l.InsuranceFen, l.ReceiptFen, l.OtherFen,
 		l.TotalFen, fp[:], s.seen[fp])
 }
@@ -375,10 +384,44 @@ func (s *stager) stageBad(row int, cells []string, reason string) {
 	if len(s.report) < reportLimit {
 		s.report = append(s.report, RowReport{Row: row, Reason: reason, Cells: cells})
 	}
-	s.vals = append(s.vals[:0], s.importID, int32(row), cells, reason, nil, nil, nil, nil, nil,
+	s.vals = append(s.vals[:0], s.importID, int32(row), joinCells(cells), reason, nil, nil, nil, nil, nil,
 		nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
 }
 
 func (s *stager) Values() ([]any, error) { return s.vals, nil }
 
 func (s *stager) Err() error { return s.err }
+
+// joinCells writes a row's cells back as one CSV line: the raw row as read, in UTF-8,
+// whatever the file's format and encoding were.
+func joinCells(cells []string) string {
+	var b strings.Builder
+	for i, c := range cells {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if strings.ContainsAny(c, ",\"\r\n") || strings.TrimSpace(c) != c {
+			b.WriteByte('"')
+			b.WriteString(strings.ReplaceAll(c, `"`, `""`))
+			b.WriteByte('"')
+			continue
+		}
+		b.WriteString(c)
+	}
+	return b.String()
+}
+
+// splitCells reads a line joinCells wrote.
+func splitCells(raw string) []string {
+	if raw == "" {
+		return []string{}
+	}
+	r := csv.NewReader(strings.NewReader(raw))
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	cells, err := r.Read()
+	if err != nil {
+		return []string{raw}
+	}
+	return cells
+}

@@ -76,12 +76,12 @@ func (n *Node) OpenDispute(ctx context.Context, importID int64, row int, reason,
 		return Dispute{}, fieldErr("actor", "须提供操作人（X-Tongban-Actor）", "the acting user is required (X-Tongban-Actor)")
 	}
 	var d Dispute
-	var cells []string
+	var raw string
 	var waybillID *int64
 	var expected *int64
-	err := n.db.QueryRow(ctx, `SELECT l.carrier, l.account, l.period, r.waybill_no, l.class, l.billed_fen, l.expected_fen, l.waybill_id, r.cells
+	err := n.db.QueryRow(ctx, `SELECT l.carrier, l.account, l.period, r.waybill_no, l.class, l.billed_fen, l.expected_fen, l.waybill_id, r.raw
 		FROM recon_line l JOIN bill_row r USING (import_id, row_no) WHERE l.import_id = $1 AND l.row_no = $2`, importID, row).
-		Scan(&d.Carrier, &d.Account, &d.Period, &d.Waybill, &d.Class, &d.BilledFen, &expected, &waybillID, &cells)
+		Scan(&d.Carrier, &d.Account, &d.Period, &d.Waybill, &d.Class, &d.BilledFen, &expected, &waybillID, &raw)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Dispute{}, ErrNotFound
 	}
@@ -96,7 +96,7 @@ func (n *Node) OpenDispute(ctx context.Context, importID int64, row int, reason,
 	default:
 		return Dispute{}, &StateError{ZH: "该行没有可申诉的金额（" + d.Class + "）", EN: "the line has nothing to claim back (" + d.Class + ")"}
 	}
-	ev := Evidence{Class: d.Class, Billed: cells}
+	ev := Evidence{Class: d.Class, Billed: splitCells(raw)}
 	if waybillID != nil {
 		if w, err := n.FindWaybill(ctx, d.Carrier, d.Waybill); err == nil {
 			ev.Dispatch = &w

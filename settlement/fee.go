@@ -48,11 +48,17 @@ type Step struct {
 
 // ExpectedFee prices a parcel by a tariff. It never touches a float: weights round up
 // to whole units, rates apply in basis points with the tariff's rounding.
-func ExpectedFee(t *Tariff, p Parcel) (Fee, error) {
+func ExpectedFee(t *Tariff, p Parcel) (Fee, error) { return expectedFee(t, p, true) }
+
+// expectedFee is ExpectedFee; reconciliation prices a million lines and asks for the
+// numbers only, since formatting the trace costs more than the arithmetic.
+func expectedFee(t *Tariff, p Parcel, trace bool) (Fee, error) {
 	b := &t.Body
 	f := Fee{TariffID: t.ID, TariffVersion: t.Version, ActualG: p.WeightG}
 	step := func(name string, v int64, unit, format string, args ...any) {
-		f.Trace = append(f.Trace, Step{Step: name, Detail: fmt.Sprintf(format, args...), Value: v, Unit: unit})
+		if trace {
+			f.Trace = append(f.Trace, Step{Step: name, Detail: fmt.Sprintf(format, args...), Value: v, Unit: unit})
+		}
 	}
 	step("tariff", t.ID, "", "%s tariff %d version %d (product %q, account %q, effective %s)", t.Carrier, t.ID, t.Version, t.Product, t.Account, t.EffectiveFrom)
 	if p.LengthMM > 0 && p.WidthMM > 0 && p.HeightMM > 0 {
@@ -68,12 +74,14 @@ func ExpectedFee(t *Tariff, p Parcel) (Fee, error) {
 	}
 	step("chargeable weight", f.ChargeableG, "g", "max(actual %d g, volumetric %d g) = %d g; first %d g + %d × %d g",
 		p.WeightG, f.VolumetricG, g, b.FirstWeightG, f.AdditionalUnits, b.RoundingUnitG)
-	zone, why, err := b.zoneOf(p.OriginDivision, p.DestDivision)
+	zone, rule, err := b.zoneOf(p.OriginDivision, p.DestDivision)
 	if err != nil {
 		return Fee{}, fmt.Errorf("settlement: expected fee: %w", err)
 	}
 	f.Zone = zone
-	step("zone", 0, "", "%s → %s: zone %q by %s", p.OriginDivision, p.DestDivision, zone, why)
+	if trace {
+		step("zone", 0, "", "%s → %s: zone %q by rule %d (%s)", p.OriginDivision, p.DestDivision, zone, rule+1, ruleText(b.ZoneRules[rule]))
+	}
 	zp := b.Zones[zone]
 	f.FirstFen = zp.FirstFen
 	f.AdditionalFen = f.AdditionalUnits * zp.AdditionalFen

@@ -266,7 +266,7 @@ func classify(ts tariffSet, rec *Reconciliation, l *lineRow, first bool, tol Tol
 		r.class = ClassNoTariff
 		return r
 	}
-	fee, err := ExpectedFee(t, parcelOf(rec.Carrier, l))
+	fee, err := expectedFee(t, parcelOf(rec.Carrier, l), false)
 	if err != nil {
 		r.class = ClassNoTariff
 		return r
@@ -309,7 +309,7 @@ func (n *Node) recordUnbilled(ctx context.Context, tx pgx.Tx, ts tariffSet, rec 
 	for _, w := range ws {
 		var expected *int64
 		if t := ts.pick(w.Carrier, w.Product, w.Account, w.CreatedAt); t != nil {
-			if fee, err := ExpectedFee(t, w.parcel()); err == nil {
+			if fee, err := expectedFee(t, w.parcel(), false); err == nil {
 				expected = &fee.TotalFen
 				rec.UnbilledFen += fee.TotalFen
 			}

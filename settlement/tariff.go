@@ -266,7 +266,7 @@ func loadTariffs(ctx context.Context, db *pgxpool.Pool, carrier string) (tariffS
 }
 
 // zoneOf resolves the zone of origin → destination division codes.
-func (b *TariffBody) zoneOf(origin, dest string) (string, string, error) {
+func (b *TariffBody) zoneOf(origin, dest string) (string, int, error) {
 	op, dp := origin[:2], dest[:2]
 	for i, r := range b.ZoneRules {
 		if r.From != "" && r.From != "*" && r.From != op || r.To != "" && r.To != "*" && r.To != dp {
@@ -282,9 +282,9 @@ func (b *TariffBody) zoneOf(origin, dest string) (string, string, error) {
 				continue
 			}
 		}
-		return r.Zone, fmt.Sprintf("rule %d (%s)", i+1, ruleText(r)), nil
+		return r.Zone, i, nil
 	}
-	return "", "", errors.New("no zone rule matches " + op + "→" + dp)
+	return "", -1, errors.New("no zone rule matches " + op + "→" + dp)
 }
 
 // sameCity compares prefectures (first four digits). A province-only code (xx0000)

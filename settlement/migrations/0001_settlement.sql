@@ -92,14 +92,16 @@ CREATE TABLE bill_import (
 	UNIQUE (carrier, account, file_sha256)
 );
 
--- Every row of every imported file, as read (cells decoded to UTF-8), with what it
--- parsed to or why it did not. COPY streams into this table; a row takes part in
--- reconciliation when its import is accepted, it has no error and no earlier import
--- already holds the same line (known_in).
+-- Every row of every imported file, as read (its cells decoded to UTF-8 and written
+-- back as one CSV line), with what it parsed to or why it did not. COPY streams into
+-- this table; a row takes part in reconciliation when its import is accepted, it has
+-- no error and no earlier import already holds the same line (known_in). Rows are
+-- written only by the import that owns them, in its transaction, so the reference to
+-- bill_import is left to that code rather than checked a million times per file.
 CREATE TABLE bill_row (
-	import_id     bigint  NOT NULL REFERENCES bill_import (id),
+	import_id     bigint  NOT NULL,
 	row_no        int     NOT NULL,
-	cells         text[]  NOT NULL,
+	raw           text    NOT NULL,
 	error         text,
 	waybill_no    text,
 	ship_date     date,
@@ -136,14 +138,16 @@ CREATE TABLE recon_run (
 
 -- One result per bill line. A line names at most one waybill (the primary key), and a
 -- waybill is claimed by at most one line across all periods (the partial unique
--- index); later lines for a claimed waybill are duplicates.
+-- index); later lines for a claimed waybill are duplicates. Results are derived data,
+-- rebuilt whole by each reconciliation under the account's lock from rows that exist
+-- in the same snapshot, so foreign keys would only cost a check per line.
 CREATE TABLE recon_line (
 	import_id       bigint NOT NULL,
 	row_no          int    NOT NULL,
 	carrier         text   NOT NULL,
 	account         text   NOT NULL,
 	period          text   NOT NULL,
-	waybill_id      bigint REFERENCES waybill (id),
+	waybill_id      bigint,
 	class           text   NOT NULL,
 	billed_fen      bigint NOT NULL,
 	expected_fen    bigint,
@@ -151,19 +155,17 @@ CREATE TABLE recon_line (
 	billed_charge_g bigint,
 	expected_charge_g bigint,
 	tariff_id       bigint,
-	PRIMARY KEY (import_id, row_no),
-	FOREIGN KEY (import_id, row_no) REFERENCES bill_row (import_id, row_no)
+	PRIMARY KEY (import_id, row_no)
 );
 CREATE UNIQUE INDEX recon_line_claims_waybill ON recon_line (waybill_id)
 	WHERE waybill_id IS NOT NULL AND class NOT IN ('duplicate', 'credit');
-CREATE INDEX recon_line_period ON recon_line (carrier, account, period, class);
 
 -- Our waybills the carrier has not billed by the end of a period; they carry forward.
 CREATE TABLE recon_unbilled (
 	carrier      text   NOT NULL,
 	account      text   NOT NULL,
 	period       text   NOT NULL,
-	waybill_id   bigint NOT NULL REFERENCES waybill (id),
+	waybill_id   bigint NOT NULL,
 	expected_fen bigint,
 	PRIMARY KEY (period, waybill_id)
 );

@@ -1,0 +1,507 @@
+package courier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Callback is one push from a carrier, or one poll's answer, to be stored. A push
+// keeps its raw body; a poll has none and is not recorded as a callback.
+type Callback struct {
+	Carrier     string // the handler that read it: "sf", "kuaidi100"
+	ContentType string
+	Body        []byte
+	// Verified is whether the signature held. Unverified callbacks are recorded with
+	// their error and never applied.
+	Verified bool
+	Error    string
+	Source   string // "push" (default) or "poll"
+	Events   []Event
+	Notice   *Notice
+}
+
+// Notice is tracking-service news about one number (kuaidi100): tracking given up
+// and to be subscribed again, finished, or the carrier code corrected.
+type Notice struct {
+	Waybill      string
+	Subscription string // "aborted", "finished" or "" for no change
+	Company      string // corrected kuaidi100 company, "" for none
+}
+
+// Advance is a parcel whose status moved in a batch.
+type Advance struct {
+	Parcel Parcel // after the move
+	From   Status
+	Events []Event // the new events that moved it, oldest first
+	// Stage is the case stage now owed (pending_move), "" when unchanged.
+	Stage string
+}
+
+// IngestResult says what became of one callback.
+type IngestResult struct {
+	CallbackID uuid.UUID
+	Events     int // events it carried
+	New        int // of which not seen before
+	Unknown    int // for waybills this hall does not know
+}
+
+// IngestOptions tune an Ingester.
+type IngestOptions struct {
+	// Hall is the division code written into custody links.
+	Hall string
+	// Now is the hall's clock. Default time.Now.
+	Now func() time.Time
+	// MaxBatch bounds the callbacks one transaction takes. Default 256.
+	MaxBatch int
+	// Workers is how many batches may commit at once. Default 4.
+	Workers int
+	// OnAdvance runs inside the batch's transaction with every parcel whose status
+	// moved, so what it writes (incidents, case timeline) commits with the events.
+	OnAdvance func(ctx context.Context, tx pgx.Tx, adv []Advance) error
+	// Committed runs after a batch committed with the parcels that now owe their
+	// case a move, so the caller can make it without waiting for a sweep.
+	Committed func(adv []Advance)
+}
+
+// Ingester stores callbacks in batches. Carriers push one request at a time and
+// expect an answer only after the push is stored, so each request waits on its
+// batch; while one batch commits, the next gathers every request that arrived
+// meanwhile (group commit). Under load one transaction carries many pushes, which is
+// what lets ingestion outrun the database's commit rate.
+type Ingester struct {
+	db   *pgxpool.Pool
+	opt  IngestOptions
+	reqs chan *ingestReq
+}
+
+type ingestReq struct {
+	cb   Callback
+	res  IngestResult
+	err  error
+	done chan struct{}
+}
+
+// NewIngester builds an ingester; Run must be running for Ingest to return.
+func NewIngester(db *pgxpool.Pool, opt IngestOptions) *Ingester {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = 256
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = 4
+	}
+	return &Ingester{db: db, opt: opt, reqs: make(chan *ingestReq, opt.MaxBatch*opt.Workers)}
+}
+
+// ErrStopped is returned by Ingest when the ingester is not running.
+var ErrStopped = errors.New("courier: ingester stopped")
+
+// Ingest stores one callback and returns once it is committed.
+func (in *Ingester) Ingest(ctx context.Context, cb Callback) (IngestResult, error) {
+	r := &ingestReq{cb: cb, done: make(chan struct{})}
+	select {
+	case in.reqs <- r:
+	case <-ctx.Done():
+		return IngestResult{}, ctx.Err()
+	}
+	select {
+	case <-r.done:
+		return r.res, r.err
+	case <-ctx.Done():
+		// The batch may still commit; the carrier will push again and dedupe holds.
+		return IngestResult{}, ctx.Err()
+	}
+}
+
+// Run takes batches until ctx ends, then fails what is still queued.
+func (in *Ingester) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	for range in.opt.Workers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			in.loop(ctx)
+		}()
+	}
+	for range in.opt.Workers {
+		<-done
+	}
+	for {
+		select {
+		case r := <-in.reqs:
+			r.err = ErrStopped
+			close(r.done)
+		default:
+			return nil
+		}
+	}
+}
+
+func (in *Ingester) loop(ctx context.Context) {
+	for {
+		var first *ingestReq
+		select {
+		case <-ctx.Done():
+			return
+		case first = <-in.reqs:
+		}
+		batch := []*ingestReq{first}
+	gather:
+		for len(batch) < in.opt.MaxBatch {
+			select {
+			case r := <-in.reqs:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		cbs := make([]Callback, len(batch))
+		for i, r := range batch {
+			cbs[i] = r.cb
+		}
+		res, err := in.IngestBatch(context.WithoutCancel(ctx), cbs)
+		for i, r := range batch {
+			if err == nil {
+				r.res = res[i]
+			}
+			r.err = err
+			close(r.done)
+		}
+	}
+}
+
+// IngestBatch stores callbacks in one transaction and returns a result per callback.
+// The poller calls it directly with what it fetched.
+func (in *Ingester) IngestBatch(ctx context.Context, cbs []Callback) ([]IngestResult, error) {
+	var res []IngestResult
+	var adv []Advance
+	err := pgx.BeginFunc(ctx, in.db, func(tx pgx.Tx) error {
+		var err error
+		res, adv, err = in.ingestTx(ctx, tx, cbs)
+		if err != nil {
+			return err
+		}
+		if in.opt.OnAdvance != nil && len(adv) > 0 {
+			return in.opt.OnAdvance(ctx, tx, adv)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("courier: ingest: %w", err)
+	}
+	if in.opt.Committed != nil && len(adv) > 0 {
+		in.opt.Committed(adv)
+	}
+	return res, nil
+}
+
+// eventKey is what makes an event the same event: carrier, waybill, code and time.
+type eventKey struct {
+	carrier, waybill, code string
+	at                     int64 // microseconds, PostgreSQL's precision
+}
+
+func keyOf(e Event) eventKey {
+	return eventKey{e.Carrier, e.Waybill, e.RawCode, e.At.UnixMicro()}
+}
+
+type pendingEvent struct {
+	ev     Event
+	cb     int // index of its callback
+	source string
+}
+
+// ingestTx does the work of a batch: dedupe and insert events, fold them into their
+// parcels' statuses (never backwards), chain them into custody, record the
+// callbacks. Every table is written with one statement per batch.
+func (in *Ingester) ingestTx(ctx context.Context, tx pgx.Tx, cbs []Callback) ([]IngestResult, []Advance, error) {
+	now := in.opt.Now().UTC()
+	res := make([]IngestResult, len(cbs))
+	seen := map[eventKey]bool{}
+	var evs []pendingEvent
+	waybills := map[string]bool{}
+	for i, cb := range cbs {
+		res[i].CallbackID, _ = uuid.NewV7()
+		res[i].Events = len(cb.Events)
+		if !cb.Verified {
+			continue
+		}
+		src := cb.Source
+		if src == "" {
+			src = "push"
+		}
+		for _, e := range cb.Events {
+			e.At = e.At.UTC().Truncate(time.Microsecond)
+			k := keyOf(e)
+			if seen[k] || !e.Status.Valid() || e.Waybill == "" {
+				continue
+			}
+			seen[k] = true
+			evs = append(evs, pendingEvent{ev: e, cb: i, source: src})
+			waybills[e.Waybill] = true
+		}
+	}
+	parcels, heads, err := lockByWaybill(ctx, tx, waybills)
+	if err != nil {
+		return nil, nil, err
+	}
+	fresh, err := insertEvents(ctx, tx, evs, parcels, res, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	adv, links, err := in.fold(fresh, parcels, heads, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := updateParcels(ctx, tx, adv, heads, now); err != nil {
+		return nil, nil, err
+	}
+	if err := insertLinks(ctx, tx, links); err != nil {
+		return nil, nil, err
+	}
+	if err := applyNotices(ctx, tx, cbs, now); err != nil {
+		return nil, nil, err
+	}
+	if err := insertCallbacks(ctx, tx, cbs, res, now); err != nil {
+		return nil, nil, err
+	}
+	return res, adv, nil
+}
+
+func lockByWaybill(ctx context.Context, tx pgx.Tx, waybills map[string]bool) (map[string]Parcel, map[uuid.UUID]chainHead, error) {
+	parcels := map[string]Parcel{}
+	heads := map[uuid.UUID]chainHead{}
+	if len(waybills) == 0 {
+		return parcels, heads, nil
+	}
+	list := make([]string, 0, len(waybills))
+	for w := range waybills {
+		list = append(list, w)
+	}
+	// Locks in id order, so concurrent batches wait for each other instead of deadlocking.
+	rows, err := tx.Query(ctx, `SELECT `+parcelCols+`, custody_hash FROM parcels WHERE waybill = ANY($1) ORDER BY id FOR UPDATE`, list)
+	if err != nil {
+		return nil, nil, fmt.Errorf("courier: lock parcels: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p Parcel
+		var st, hash string
+		if err := rows.Scan(&p.ID, &p.CaseID, &p.CaseNo, &p.ParcelNo, &p.Role, &p.Carrier, &p.OrderID, &p.Waybill, &p.OrderState,
+			&p.OrderAttempts, &p.OrderError, &p.QuotedFeeFen, &st, &p.RawCode, &p.LastEventAt, &p.ProgressAt, &p.PolledAt,
+			&p.PendingMove, &p.Subscription, &p.TrackCompany, &p.CustodySeq, &p.CreatedAt, &hash); err != nil {
+			return nil, nil, err
+		}
+		p.Status = Status(st)
+		parcels[p.Waybill] = p
+		heads[p.ID] = chainHead{Seq: p.CustodySeq, Hash: hash}
+	}
+	return parcels, heads, rows.Err()
+}
+
+// insertEvents writes the events in one statement; the unique key drops what was
+// stored before, and RETURNING tells which rows are new.
+func insertEvents(ctx context.Context, tx pgx.Tx, evs []pendingEvent, parcels map[string]Parcel, res []IngestResult, now time.Time) ([]pendingEvent, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	n := len(evs)
+	pids := make([]*uuid.UUID, n)
+	carriers, wbs, codes, sts, texts, locs, srcs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ats := make([]time.Time, n)
+	cbIDs := make([]*uuid.UUID, n)
+	for i, pe := range evs {
+		e := pe.ev
+		if p, ok := parcels[e.Waybill]; ok {
+			id := p.ID
+			pids[i] = &id
+		} else {
+			res[pe.cb].Unknown++
+		}
+		carriers[i], wbs[i], codes[i], sts[i], texts[i], locs[i], srcs[i] = e.Carrier, e.Waybill, e.RawCode, string(e.Status), e.RawText, e.Location, pe.source
+		ats[i] = e.At
+		if pe.source == "push" {
+			id := res[pe.cb].CallbackID
+			cbIDs[i] = &id
+		}
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO parcel_events (parcel_id, carrier, waybill, raw_code, at, status, raw_text, location, source, callback_id, received_at)
+		SELECT u.*, $11::timestamptz FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::uuid[]) AS u
+		ON CONFLICT (carrier, waybill, raw_code, at) DO NOTHING
+		RETURNING carrier, waybill, raw_code, at`,
+		pids, carriers, wbs, codes, ats, sts, texts, locs, srcs, cbIDs, now)
+	if err != nil {
+		return nil, fmt.Errorf("courier: insert events: %w", err)
+	}
+	defer rows.Close()
+	inserted := map[eventKey]bool{}
+	for rows.Next() {
+		var e Event
+		if err := rows.Scan(&e.Carrier, &e.Waybill, &e.RawCode, &e.At); err != nil {
+			return nil, err
+		}
+		inserted[keyOf(e)] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var fresh []pendingEvent
+	for _, pe := range evs {
+		if inserted[keyOf(pe.ev)] {
+			res[pe.cb].New++
+			fresh = append(fresh, pe)
+		}
+	}
+	return fresh, nil
+}
+
+// fold applies new events to their parcels in carrier-time order. A status moves only
+// forward (Advances); every new event still joins the chain of custody, since a late
+// scan is evidence even when it changes nothing.
+func (in *Ingester) fold(fresh []pendingEvent, parcels map[string]Parcel, heads map[uuid.UUID]chainHead, now time.Time) ([]Advance, map[uuid.UUID][]StoredLink, error) {
+	by := map[string][]Event{}
+	for _, pe := range fresh {
+		if _, ok := parcels[pe.ev.Waybill]; ok {
+			by[pe.ev.Waybill] = append(by[pe.ev.Waybill], pe.ev)
+		}
+	}
+	wbs := make([]string, 0, len(by))
+	for w := range by {
+		wbs = append(wbs, w)
+	}
+	sort.Strings(wbs)
+	var adv []Advance
+	links := map[uuid.UUID][]StoredLink{}
+	for _, w := range wbs {
+		evs := by[w]
+		SortEvents(evs)
+		p := parcels[w]
+		a := Advance{From: p.Status, Events: evs}
+		moved := false
+		var ls []Link
+		for _, e := range evs {
+			if p.LastEventAt == nil || e.At.After(*p.LastEventAt) {
+				at := e.At
+				p.LastEventAt = &at
+			}
+			if e.Status != p.Status && Advances(p.Status, e.Status) {
+				if p.Role == RoleOrigin && stageRank(CaseStage(e.Status)) > stageRank(CaseStage(p.Status)) &&
+					stageRank(CaseStage(e.Status)) > stageRank(p.PendingMove) {
+					p.PendingMove = CaseStage(e.Status)
+					a.Stage = p.PendingMove
+				}
+				p.Status, p.RawCode, p.ProgressAt, moved = e.Status, e.RawCode, now, true
+			}
+			ls = append(ls, Link{At: e.At, Kind: CourierLink(e.Status), Hall: in.opt.Hall, Actor: "courier:" + e.Carrier,
+				Detail: map[string]any{"waybill": e.Waybill, "raw_code": e.RawCode, "raw_text": e.RawText, "location": e.Location}})
+		}
+		rows, head, err := chainLinks(p.ID, heads[p.ID], ls)
+		if err != nil {
+			return nil, nil, err
+		}
+		heads[p.ID] = head
+		links[p.ID] = rows
+		p.CustodySeq = head.Seq
+		parcels[w] = p
+		a.Parcel = p
+		if moved || len(ls) > 0 {
+			adv = append(adv, a)
+		}
+	}
+	return adv, links, nil
+}
+
+// updateParcels writes the folded parcels back in one statement.
+func updateParcels(ctx context.Context, tx pgx.Tx, adv []Advance, heads map[uuid.UUID]chainHead, now time.Time) error {
+	if len(adv) == 0 {
+		return nil
+	}
+	n := len(adv)
+	ids := make([]uuid.UUID, n)
+	sts, codes, moves, hashes := make([]string, n), make([]string, n), make([]*string, n), make([]string, n)
+	lasts, progress := make([]*time.Time, n), make([]time.Time, n)
+	seqs := make([]int32, n)
+	for i, a := range adv {
+		p := a.Parcel
+		ids[i], sts[i], codes[i], lasts[i], progress[i] = p.ID, string(p.Status), p.RawCode, p.LastEventAt, p.ProgressAt
+		if p.PendingMove != "" {
+			m := p.PendingMove
+			moves[i] = &m
+		}
+		seqs[i], hashes[i] = int32(heads[p.ID].Seq), heads[p.ID].Hash
+	}
+	_, err := tx.Exec(ctx, `UPDATE parcels p SET status = u.status, raw_code = u.raw_code, last_event_at = u.last_event_at,
+		progress_at = u.progress_at, pending_move = u.pending_move, custody_seq = u.seq, custody_hash = u.hash, updated_at = $9
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::int[], $8::text[])
+			AS u(id, status, raw_code, last_event_at, progress_at, pending_move, seq, hash)
+		WHERE p.id = u.id`,
+		ids, sts, codes, lasts, progress, moves, seqs, hashes, now)
+	if err != nil {
+		return fmt.Errorf("courier: update parcels: %w", err)
+	}
+	return nil
+}
+
+// applyNotices records kuaidi100's subscription news: an abort is subscribed again by
+// the poller; a corrected company is what later queries use.
+func applyNotices(ctx context.Context, tx pgx.Tx, cbs []Callback, now time.Time) error {
+	for _, cb := range cbs {
+		n := cb.Notice
+		if !cb.Verified || n == nil || n.Waybill == "" || (n.Subscription == "" && n.Company == "") {
+			continue
+		}
+		_, err := tx.Exec(ctx, `UPDATE parcels SET subscription = CASE WHEN $2 = '' THEN subscription ELSE $2 END,
+			track_company = CASE WHEN $3 = '' THEN track_company ELSE $3 END, updated_at = $4 WHERE waybill = $1`,
+			n.Waybill, n.Subscription, n.Company, now)
+		if err != nil {
+			return fmt.Errorf("courier: subscription notice: %w", err)
+		}
+	}
+	return nil
+}
+
+// insertCallbacks keeps every push body, verified or not, in one statement.
+func insertCallbacks(ctx context.Context, tx pgx.Tx, cbs []Callback, res []IngestResult, now time.Time) error {
+	var ids []uuid.UUID
+	var carriers, ctypes []string
+	var errs []*string
+	var bodies [][]byte
+	var verified []bool
+	var events, fresh []int32
+	for i, cb := range cbs {
+		if cb.Body == nil {
+			continue
+		}
+		ids = append(ids, res[i].CallbackID)
+		carriers = append(carriers, cb.Carrier)
+		ctypes = append(ctypes, cb.ContentType)
+		bodies = append(bodies, cb.Body)
+		verified = append(verified, cb.Verified)
+		var e *string
+		if cb.Error != "" {
+			s := cb.Error
+			e = &s
+		}
+		errs = append(errs, e)
+		events = append(events, int32(res[i].Events))
+		fresh = append(fresh, int32(res[i].New))
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO courier_callbacks (id, carrier, content_type, body, verified, error, events, new_events, received_at)
+		SELECT u.*, $9::timestamptz FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bool[], $6::text[], $7::int[], $8::int[]) AS u`,
+		ids, carriers, ctypes, bodies, verified, errs, events, fresh, now)
+	if err != nil {
+		return fmt.Errorf("courier: record callbacks: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+package courier
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tongban/tongban/internal/pg/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// storeDB is a database with only the courier tables: the store needs no case table.
+func storeDB(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	return pgtest.New(t, Migrations())
+}
+
+func newTestParcel(t *testing.T, db *pgxpool.Pool, waybill string) Parcel {
+	t.Helper()
+	p, err := CreateParcel(context.Background(), db, NewParcel{CaseID: uuid.New(), CaseNo: "C1", Role: RoleOrigin,
+		Carrier: "sf", Waybill: waybill, OrderState: OrderManual, At: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func ev(wb, code string, st Status, at time.Time) Event {
+	return Event{Carrier: "sf", Waybill: wb, Status: st, RawCode: code, RawText: "scan " + code, At: at}
+}
+
+func TestIngestDedupesAndNeverGoesBackwards(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := storeDB(t)
+	p := newTestParcel(t, db, "SF1400000000001")
+	var mu sync.Mutex
+	var stages []string
+	in := NewIngester(db, IngestOptions{Hall: "440100", Committed: func(adv []Advance) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, a := range adv {
+			if a.Stage != "" {
+				stages = append(stages, a.Stage)
+			}
+		}
+	}})
+	t0 := time.Date(2025, 3, 3, 10, 0, 0, 0, Shanghai)
+	pick, deliv, arrive := ev(p.Waybill, "50", StatusPickedUp, t0), ev(p.Waybill, "80", StatusDelivered, t0.Add(30*time.Hour)),
+		ev(p.Waybill, "31", StatusArrivedCity, t0.Add(20*time.Hour))
+	cb := func(evs ...Event) Callback { return Callback{Carrier: "sf", Body: []byte("x"), Verified: true, Events: evs} }
+	// Out of order across batches: delivered first, then the late scans; twice each.
+	res, err := in.IngestBatch(ctx, []Callback{cb(pick), cb(deliv), cb(deliv)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].New != 1 || res[1].New != 1 || res[2].New != 0 {
+		t.Fatalf("results %+v", res)
+	}
+	if _, err := in.IngestBatch(ctx, []Callback{cb(arrive, pick)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := GetParcel(ctx, db, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != StatusDelivered || got.RawCode != "80" || got.PendingMove != StageDelivered {
+		t.Fatalf("parcel %+v", got)
+	}
+	evs, _ := EventsOf(ctx, db, []uuid.UUID{p.ID})
+	if len(evs) != 3 {
+		t.Fatalf("%d events stored, want 3", len(evs))
+	}
+	if len(stages) != 1 || stages[0] != StageDelivered {
+		t.Fatalf("stages owed %v, want one delivered", stages)
+	}
+	// An unverified push is recorded and never applied.
+	forged := Callback{Carrier: "sf", Body: []byte("forged"), Verified: false, Error: "bad signature",
+		Events: []Event{ev(p.Waybill, "631", StatusReturned, t0.Add(40*time.Hour))}}
+	if _, err := in.IngestBatch(ctx, []Callback{forged}); err != nil {
+		t.Fatal(err)
+	}
+	var unverified int
+	_ = db.QueryRow(ctx, `SELECT count(*) FROM courier_callbacks WHERE NOT verified AND error = 'bad signature'`).Scan(&unverified)
+	if got, _ := GetParcel(ctx, db, p.ID); got.Status != StatusDelivered || unverified != 1 {
+		t.Fatalf("forged push applied: %s, %d recorded", got.Status, unverified)
+	}
+	links, v, err := VerifyCustody(ctx, db, p.ID)
+	if err != nil || !v.OK || len(links) != 3 {
+		t.Fatalf("custody %d links %+v %v", len(links), v, err)
+	}
+}
+
+func TestCustodyNamesTheBrokenLink(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := storeDB(t)
+	p := newTestParcel(t, db, "SF1400000000002")
+	now := time.Now()
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		return AppendCustody(ctx, tx, p.ID,
+			Link{At: now, Kind: LinkPackaged, Hall: "440100", Actor: "clerk", Detail: map[string]any{"seal_no": "FZ1"}},
+			Link{At: now, Kind: LinkHandedToCourier, Hall: "440100", Actor: "clerk"},
+			Link{At: now, Kind: LinkSignedFor, Hall: "440100", Actor: "440600"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, v, _ := VerifyCustody(ctx, db, p.ID); !v.OK || v.Links != 3 {
+		t.Fatalf("fresh chain: %+v", v)
+	}
+	// The table refuses edits; someone who switches the guard off is still caught.
+	if _, err := db.Exec(ctx, `UPDATE custody_links SET kind = kind WHERE parcel_id = $1`, p.ID); err == nil {
+		t.Fatal("custody_links accepted an UPDATE")
+	}
+	tamper := func(sql string) Verification {
+		t.Helper()
+		err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `ALTER TABLE custody_links DISABLE TRIGGER custody_links_no_change`); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, sql, p.ID); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `ALTER TABLE custody_links ENABLE TRIGGER custody_links_no_change`)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, v, _ := VerifyCustody(ctx, db, p.ID)
+		return v
+	}
+	v := tamper(`UPDATE custody_links SET body = convert_to(replace(convert_from(body, 'UTF8'), 'FZ1', 'FZ2'), 'UTF8') WHERE parcel_id = $1 AND seq = 1`)
+	if v.OK || v.BrokenAt != 1 {
+		t.Fatalf("edited seal number: %+v", v)
+	}
+	v = tamper(`DELETE FROM custody_links WHERE parcel_id = $1 AND seq = 1`)
+	if v.OK || v.BrokenAt != 1 || v.Reason != "link 1 is missing" {
+		t.Fatalf("removed link: %+v", v)
+	}
+}
+
+func TestVerifyChainCutEnd(t *testing.T) {
+	t.Parallel()
+	id := uuid.New()
+	links, head, err := chainLinks(id, chainHead{}, []Link{{Kind: "a"}, {Kind: "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := VerifyChain(id, links, head.Hash); !v.OK || v.Head != head.Hash {
+		t.Fatalf("%+v", v)
+	}
+	if v := VerifyChain(id, links[:1], head.Hash); v.OK || v.BrokenAt != 2 {
+		t.Fatalf("cut end: %+v", v)
+	}
+	if v := VerifyChain(uuid.New(), links, ""); v.OK || v.BrokenAt != 1 {
+		t.Fatalf("links of another parcel: %+v", v)
+	}
+}
