@@ -196,6 +196,9 @@ func problemFor(err error) Problem {
 	case errors.Is(err, ErrNotYours):
 		return Problem{Type: problemBase + "not-owner", Title: "Not this hall's move", Status: http.StatusConflict,
 			Detail: "the case is held by the partner hall at this stage", DetailZH: "该环节由对方大厅办理"}
+	case errors.Is(err, ErrPartnerUnknown):
+		return Problem{Type: problemBase + "partner-not-registered", Title: "Partner hall not registered", Status: http.StatusConflict,
+			Detail: "the deciding hall's keys are not configured at this hall; ask the operators to register it", DetailZH: "办理地大厅未在本大厅登记密钥，请联系运维人员"}
 	case errors.Is(err, errTooLarge):
 		return Problem{Type: problemBase + "too-large", Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
 			Detail: "the request body is larger than allowed", DetailZH: "请求内容超过允许的大小"}

@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"context"
+	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/rand"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/tongban/tongban/handoff/catalog"
 	"github.com/tongban/tongban/internal/bus"
 	"github.com/tongban/tongban/internal/pg/pgtest"
+	"github.com/tongban/tongban/internal/pii"
 )
 
 // fakeClock is the injected wall clock of the deadline tests.
@@ -57,13 +59,19 @@ func startClockHall(t testing.TB, code string, cfg bus.Config, o clockHall) *tes
 		_, o.priv, _ = ed25519.GenerateKey(rand.Reader)
 	}
 	if o.pool == nil {
-		o.pool = pgtest.New(t, Migrations())
+		o.pool = pgtest.New(t, Sources()...)
 	}
+	data, search, sealer := hallKeys(t)
+	// A hall tested alone still dispatches: its partner gets a throwaway sealing key
+	// (newClockPair replaces it with the real one).
+	throwaway, _ := pii.GenerateX25519()
+	sealKeys := map[string]*ecdh.PublicKey{gz: throwaway.PublicKey(), fs: throwaway.PublicKey()}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	n, err := NewNode(Options{Code: code, DB: o.pool, Bus: cfg, Keys: NewKeyring(code, o.priv), Log: log, Clock: o.clock.Now})
+	n, err := NewNode(Options{Code: code, DB: o.pool, Bus: cfg, Keys: NewKeyring(code, o.priv), Log: log, Clock: o.clock.Now,
+		Data: data, Search: search, Sealer: sealer, SealKeys: sealKeys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +95,8 @@ func startClockHall(t testing.TB, code string, cfg bus.Config, o clockHall) *tes
 	done := make(chan struct{})
 	go func() { defer close(done); _ = n.Run(ctx) }()
 	srv := httptest.NewServer(n.Handler())
-	h := &testHall{Node: n, code: code, srv: srv, base: srv.URL, priv: o.priv}
+	h := &testHall{Node: n, code: code, srv: srv, base: srv.URL, priv: o.priv, sealer: sealer, sealKeys: sealKeys,
+		tokens: staffTokens(t, n.Auth(), code)}
 	var once sync.Once
 	h.halt = func() { cancel(); <-done }
 	h.stop = func() { once.Do(func() { srv.Close(); h.halt() }) }
@@ -110,8 +119,8 @@ func newClockPair(t testing.TB, clock *fakeClock) (*testHall, *testHall) {
 	}
 	a := startClockHall(t, gz, cfg, clockHall{clock: clock})
 	b := startClockHall(t, fs, cfg, clockHall{clock: clock})
-	a.keys.Trust(fs, b.priv.Public().(ed25519.PublicKey))
-	b.keys.Trust(gz, a.priv.Public().(ed25519.PublicKey))
+	trust(a, b)
+	trust(b, a)
 	return a, b
 }
 

@@ -9,6 +9,8 @@ import (
 var (
 	ErrNotFound = errors.New("handoff: not found")
 	ErrNotYours = errors.New("handoff: this hall may not make that move now")
+	// ErrPartnerUnknown is a partner hall whose keys are not configured here.
+	ErrPartnerUnknown = errors.New("handoff: partner hall not registered (TONGBAN_PARTNERS)")
 )
 
 // StateError is a move the case's current state does not allow.

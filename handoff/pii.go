@@ -72,7 +72,7 @@ func (n *Node) openAttachment(id uuid.UUID, keyID string, data []byte) ([]byte, 
 func (n *Node) sealFor(partner string, plaintext, aad []byte) (pii.Sealed, error) {
 	pub, ok := n.opt.SealKeys[partner]
 	if !ok {
-		return pii.Sealed{}, fmt.Errorf("handoff: no sealing key registered for partner %s", partner)
+		return pii.Sealed{}, fmt.Errorf("%w: %s", ErrPartnerUnknown, partner)
 	}
 	return pii.SealFor(pub, plaintext, aad)
 }

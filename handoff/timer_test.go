@@ -42,7 +42,7 @@ func TestTimersFollowTransitions(t *testing.T) {
 		t.Errorf("sign-for leaves pickup %s", p.State)
 	}
 	// Art. 32: 5 working days from receipt: 14, 24, 25, 26, 27 Feb.
-	if d := b.mustTimer(t, id, TimerIntakeDecision); d.Owner != fs || lastDayOf(d.Due) != "2026-02-27" || d.Handler != "clerk-"+fs {
+	if d := b.mustTimer(t, id, TimerIntakeDecision); d.Owner != fs || lastDayOf(d.Due) != "2026-02-27" || d.Handler != "hall_staff-"+fs {
 		t.Fatalf("intake decision: %+v", d)
 	}
 
@@ -222,7 +222,7 @@ func TestLightsAndLadder(t *testing.T) {
 		}
 		board := a.must(t, 200, "GET", "/api/v1/supervision/lights?by=clerk", nil)["counts"].([]any)
 		row := board[0].(map[string]any)
-		if row["key"] != "clerk-"+gz || row[s.light].(float64) != 1 {
+		if row["key"] != "window_clerk-"+gz || row[s.light].(float64) != 1 {
 			t.Errorf("%s: board %v, want one %s case for clerk-%s", s.now, row, s.light, gz)
 		}
 		cur := a.must(t, 200, "GET", "/api/v1/supervision/cases/"+id, nil)["current"].(map[string]any)

@@ -43,6 +43,8 @@ func Problem(err error) (status int, slug, en, zh string, ok bool) {
 		return http.StatusTooManyRequests, "rate-limited", "too many attempts; wait a moment", "尝试过于频繁，请稍候", true
 	case errors.Is(err, ErrCSRF):
 		return http.StatusForbidden, "csrf", "missing or wrong CSRF token", "缺少或错误的 CSRF 令牌", true
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound, "not-found", "no such account or token", "没有该账号或令牌", true
 	case errors.Is(err, ErrSecondFactor):
 		return http.StatusUnauthorized, "second-factor", "a valid one-time code from your authenticator is required", "需要有效的动态验证码", true
 	}
