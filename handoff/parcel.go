@@ -34,8 +34,9 @@ type Parcels struct {
 const (
 	orderLease     = 2 * time.Minute // a claimed order that was not finished is tried again after this
 	orderBatch     = 16
-	moveBatch      = 256
-	moveWorkers    = 8
+	moveBatch      = 512
+	moveChunk      = 64
+	moveWorkers    = 4
 	workerInterval = time.Second
 )
 

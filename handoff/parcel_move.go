@@ -1,9 +1,11 @@
 package handoff
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -35,8 +37,10 @@ func (p *Parcels) runMoves(ctx context.Context) error {
 	}
 }
 
-// MoveOwed makes up to moveBatch owed case moves, moveWorkers at a time, and
-// returns how many parcels it looked at.
+// MoveOwed makes up to moveBatch owed case moves and returns how many parcels it
+// looked at. Moves go in chunks of moveChunk, one transaction each, moveWorkers
+// chunks at a time; a chunk that fails is retried one move per transaction, so one
+// bad case cannot hold the others back.
 func (p *Parcels) MoveOwed(ctx context.Context) int {
 	owed, err := courier.PendingMoves(ctx, p.n.opt.DB, moveBatch)
 	if err != nil {
@@ -47,14 +51,20 @@ func (p *Parcels) MoveOwed(ctx context.Context) int {
 	}
 	sem := make(chan struct{}, moveWorkers)
 	var wg sync.WaitGroup
-	for _, parcel := range owed {
+	for start := 0; start < len(owed); start += moveChunk {
+		chunk := owed[start:min(start+moveChunk, len(owed))]
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := p.moveCase(ctx, parcel); err != nil && ctx.Err() == nil {
-				p.log.Warn("case move from courier failed", slog.String("case", parcel.CaseNo), slog.String("stage", parcel.PendingMove),
-					slog.String("err", err.Error()))
+			if err := p.moveChunk(ctx, chunk); err == nil || ctx.Err() != nil {
+				return
+			}
+			for _, parcel := range chunk {
+				if err := p.moveCase(ctx, parcel); err != nil && ctx.Err() == nil {
+					p.log.Warn("case move from courier failed", slog.String("case", parcel.CaseNo),
+						slog.String("stage", parcel.PendingMove), slog.String("err", err.Error()))
+				}
 			}
 		}()
 	}
@@ -62,8 +72,9 @@ func (p *Parcels) MoveOwed(ctx context.Context) int {
 	return len(owed)
 }
 
-// moveCase makes one owed move. A case already past it (a StateError), or held by
-// the partner, is left alone: courier events never move a case backwards.
+// moveCase makes one owed move through localMove. A case already past it (a
+// StateError), or held by the partner, is left alone: courier events never move a
+// case backwards.
 func (p *Parcels) moveCase(ctx context.Context, parcel courier.Parcel) error {
 	move := "parcel." + parcel.PendingMove
 	step := Step{Actor: "courier:" + parcel.Carrier, Status: parcel.PendingMove, Waybill: parcel.Waybill}
@@ -72,7 +83,66 @@ func (p *Parcels) moveCase(ctx context.Context, parcel courier.Parcel) error {
 	if err != nil && !errors.As(err, &se) && !errors.Is(err, ErrNotYours) && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	return courier.ClearPendingMove(ctx, p.n.opt.DB, parcel.ID, parcel.PendingMove)
+	return courier.ClearPendingMoves(ctx, p.n.opt.DB, []courier.Parcel{parcel})
+}
+
+// moveChunk makes several owed moves in one transaction. Each is the same move
+// localMove makes (ownership and compare-and-set on the state, the message to the
+// partner, the timeline, the transition hooks), repeated per case inside one
+// transaction so a burst of courier events costs one commit, not one per case.
+// Cases are locked in id order so concurrent chunks cannot deadlock. The notes are
+// cleared after commit; a crash in between makes the move again, which the state
+// check turns into nothing.
+func (p *Parcels) moveChunk(ctx context.Context, chunk []courier.Parcel) error {
+	chunk = slices.Clone(chunk)
+	slices.SortFunc(chunk, func(a, b courier.Parcel) int { return bytes.Compare(a.CaseID[:], b.CaseID[:]) })
+	var made []string
+	err := pgx.BeginFunc(ctx, p.n.opt.DB, func(tx pgx.Tx) error {
+		made = made[:0]
+		for _, parcel := range chunk {
+			move := "parcel." + parcel.PendingMove
+			m, ok := Moves[move]
+			if !ok {
+				continue
+			}
+			step := Step{Actor: "courier:" + parcel.Carrier, Status: parcel.PendingMove, Waybill: parcel.Waybill}
+			c, err := lockCase(ctx, tx, parcel.CaseID.String())
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if c.sideOf(p.n.opt.Code)&m.By == 0 || !m.allows(c.State) {
+				continue // past it already, or not ours to move
+			}
+			now, seq := p.n.now(), c.OutSeq+1
+			if _, err := tx.Exec(ctx, `UPDATE cases SET state = $3, out_seq = $4, state_changed_at = $5, updated_at = $5
+				WHERE id = $1 AND state = $2`, c.ID, c.State, m.To, seq, now); err != nil {
+				return err
+			}
+			msgID, err := p.n.enqueue(ctx, tx, c.partner(p.n.opt.Code), c.ID, seq, messageType(move), step)
+			if err != nil {
+				return err
+			}
+			if err := p.n.recordEvent(ctx, tx, c.ID, p.n.opt.Code, step.Actor, move, c.State, m.To, msgID, step); err != nil {
+				return err
+			}
+			if err := p.n.runHooks(ctx, tx, Transition{CaseID: c.ID, CaseNo: c.CaseNo, Move: move, From: c.State, To: m.To,
+				Local: true, Actor: step.Actor, At: now, Step: &step}); err != nil {
+				return err
+			}
+			made = append(made, move)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, move := range made {
+		p.n.metrics.moves.WithLabelValues(move, "local").Inc()
+	}
+	return courier.ClearPendingMoves(ctx, p.n.opt.DB, chunk)
 }
 
 // onAdvance runs inside an ingestion batch: a status that is not a receipt by the

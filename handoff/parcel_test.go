@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/tongban/tongban/courier"
 	"github.com/tongban/tongban/courier/sf"
 	"github.com/tongban/tongban/courier/sim"
@@ -40,7 +42,7 @@ const simPartner, simCheckWord = "TB_SF_440100", "sf-check-word-440100"
 
 func (w *parcelWorld) clock() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) }
 
-func newParcelWorld(t *testing.T, faults sim.Faults) *parcelWorld {
+func newParcelWorld(t testing.TB, faults sim.Faults) *parcelWorld {
 	t.Helper()
 	ctx := context.Background()
 	e, err := bus.StartEmbedded(ctx)
@@ -80,10 +82,14 @@ func newParcelWorld(t *testing.T, faults sim.Faults) *parcelWorld {
 }
 
 // hall builds a hall on a database with the courier tables; run starts it.
-func (w *parcelWorld) hall(t *testing.T, code string) (*testHall, func()) {
+func (w *parcelWorld) hall(t testing.TB, code string) (*testHall, func()) {
+	t.Helper()
+	return w.hallOn(t, code, pgtest.New(t, Migrations(), courier.Migrations()))
+}
+
+func (w *parcelWorld) hallOn(t testing.TB, code string, pool *pgxpool.Pool) (*testHall, func()) {
 	t.Helper()
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	pool := pgtest.New(t, Migrations(), courier.Migrations())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
