@@ -127,6 +127,11 @@ func ListIncidents(ctx context.Context, db DB, f IncidentFilter) ([]Incident, er
 	return out, rows.Err()
 }
 
+// GetIncident reads one incident.
+func GetIncident(ctx context.Context, db DB, id uuid.UUID) (Incident, error) {
+	return scanIncident(db.QueryRow(ctx, `SELECT `+incidentCols+` FROM parcel_incidents WHERE id = $1`, id))
+}
+
 // LockIncident reads an incident FOR UPDATE.
 func LockIncident(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Incident, error) {
 	return scanIncident(tx.QueryRow(ctx, `SELECT `+incidentCols+` FROM parcel_incidents WHERE id = $1 FOR UPDATE`, id))

@@ -75,12 +75,19 @@ func SetSubscription(ctx context.Context, db DB, id uuid.UUID, state, company st
 	return nil
 }
 
-// ClearPendingMove marks the case move a parcel owed as made (or found stale). It
-// clears only the stage it was given, so a higher stage owed meanwhile stays.
-func ClearPendingMove(ctx context.Context, db DB, id uuid.UUID, stage string) error {
-	_, err := db.Exec(ctx, `UPDATE parcels SET pending_move = NULL WHERE id = $1 AND pending_move = $2`, id, stage)
+// ClearPendingMoves marks the case moves the parcels owed as made (or found
+// stale), in one statement. It clears only the stage each parcel was read with, so a
+// higher stage owed meanwhile stays.
+func ClearPendingMoves(ctx context.Context, db DB, parcels []Parcel) error {
+	ids := make([]uuid.UUID, len(parcels))
+	stages := make([]string, len(parcels))
+	for i, p := range parcels {
+		ids[i], stages[i] = p.ID, p.PendingMove
+	}
+	_, err := db.Exec(ctx, `UPDATE parcels p SET pending_move = NULL FROM unnest($1::uuid[], $2::text[]) AS u(id, stage)
+		WHERE p.id = u.id AND p.pending_move = u.stage`, ids, stages)
 	if err != nil {
-		return fmt.Errorf("courier: clear pending move: %w", err)
+		return fmt.Errorf("courier: clear pending moves: %w", err)
 	}
 	return nil
 }

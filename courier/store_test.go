@@ -54,7 +54,9 @@ func TestIngestDedupesAndNeverGoesBackwards(t *testing.T) {
 	t0 := time.Date(2025, 3, 3, 10, 0, 0, 0, Shanghai)
 	pick, deliv, arrive := ev(p.Waybill, "50", StatusPickedUp, t0), ev(p.Waybill, "80", StatusDelivered, t0.Add(30*time.Hour)),
 		ev(p.Waybill, "31", StatusArrivedCity, t0.Add(20*time.Hour))
-	cb := func(evs ...Event) Callback { return Callback{Carrier: "sf", Body: []byte("x"), Verified: true, Events: evs} }
+	cb := func(evs ...Event) Callback {
+		return Callback{Carrier: "sf", Body: []byte("x"), Verified: true, Events: evs}
+	}
 	// Out of order across batches: delivered first, then the late scans; twice each.
 	res, err := in.IngestBatch(ctx, []Callback{cb(pick), cb(deliv), cb(deliv)})
 	if err != nil {

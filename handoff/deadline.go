@@ -24,6 +24,8 @@ type Deadlines struct {
 	Tick string
 	// Batch is how many due timers one sweep statement claims.
 	Batch int
+	// Parallel is how many batches one sweep runs at once.
+	Parallel int
 	// NotifyEvery is how often the notifier looks for alerts to deliver.
 	NotifyEvery time.Duration
 
@@ -38,9 +40,11 @@ type notifierBox struct{ Notifier }
 // Defaults of the sweep. One second keeps a warning within a second of its instant;
 // a claim of 1,000 rows amortises the round trips without holding locks for long.
 const (
-	defaultTick        = "* * * * * *"
-	defaultSweepBatch  = 1000
-	defaultNotifyEvery = time.Second
+	defaultTick       = "* * * * * *"
+	defaultSweepBatch = 1000
+	// One batch loop: signing already overlaps the writes, and two loops contend on the same index pages.
+	defaultSweepParallel = 1
+	defaultNotifyEvery   = time.Second
 )
 
 // sweepLockKey is the advisory lock that lets one replica sweep at a time ("tongban.d").
@@ -67,7 +71,7 @@ func setupDeadlines(n *Node) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Deadlines{n: n, cal: workcal.New(), log: log.With(slog.String("part", "deadlines")),
-		Tick: defaultTick, Batch: defaultSweepBatch, NotifyEvery: defaultNotifyEvery, wake: make(chan struct{}, 1)}
+		Tick: defaultTick, Batch: defaultSweepBatch, Parallel: defaultSweepParallel, NotifyEvery: defaultNotifyEvery, wake: make(chan struct{}, 1)}
 	d.UseNotifier(LogNotifier{Log: d.log})
 	if n.opt.DB != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

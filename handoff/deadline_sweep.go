@@ -3,10 +3,12 @@ package handoff
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -80,21 +82,31 @@ func levelOf(stage int) (level, recipient string) {
 // SweepOnce fires every due step, batch after batch, and returns how many alerts it
 // fired. Each batch is one transaction: claim with SKIP LOCKED, move the timers on,
 // insert the alerts and their outbox rows. Two sweepers never claim the same row, and
-// a timer's stage only climbs, so no step fires twice. A batch that has started
-// finishes even if ctx ends, so shutdown does not waste the work.
+// a timer's stage only climbs, so no step fires twice; that is also what lets one
+// sweep run Parallel batch loops at once, so signing in Go and writing in PostgreSQL
+// overlap. A batch that has started finishes even if ctx ends, so shutdown does not
+// waste the work.
 func (d *Deadlines) SweepOnce(ctx context.Context) (int, error) {
-	total := 0
-	for ctx.Err() == nil {
-		claimed, fired, err := d.sweepBatch(context.WithoutCancel(ctx), d.now())
-		total += fired
-		if err != nil {
-			return total, err
-		}
-		if claimed < d.Batch {
-			break
-		}
+	var total atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, max(1, d.Parallel))
+	for w := range errs {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				claimed, fired, err := d.sweepBatch(context.WithoutCancel(ctx), d.now())
+				total.Add(int64(fired))
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				if claimed < d.Batch {
+					return
+				}
+			}
+		})
 	}
-	return total, nil
+	wg.Wait()
+	return int(total.Load()), errors.Join(errs...)
 }
 
 // sweepBatch claims up to Batch due timers and fires them; it returns how many it
@@ -137,10 +149,21 @@ func (d *Deadlines) sweepBatch(ctx context.Context, now time.Time) (claimed, fir
 				Level: level, Recipient: recipient, MatterCode: t.matter, Department: t.dept, Handler: t.handler,
 				DueAt: t.due, FiredAt: now, TimerID: t.id, Stage: s})
 		}
+		// Sign while PostgreSQL moves the timers on: the two use different cores.
+		sealed := make(chan sealResult, 1)
+		go func() {
+			msgs, err := d.sealAlerts(alerts)
+			sealed <- sealResult{msgs, err}
+		}()
 		if err := upd.apply(ctx, tx); err != nil {
+			<-sealed
 			return err
 		}
-		if err := d.insertAlerts(ctx, tx, alerts); err != nil {
+		sr := <-sealed
+		if sr.err != nil {
+			return sr.err
+		}
+		if err := insertAlerts(ctx, tx, alerts, sr.msgs); err != nil {
 			return err
 		}
 		for _, t := range deemed {
@@ -215,15 +238,11 @@ func (u *timerUpdates) apply(ctx context.Context, tx pgx.Tx) error {
 
 // insertAlerts writes the alerts and their signed supervision messages with COPY, in
 // the sweep's transaction: an alert exists if and only if its message does.
-func (d *Deadlines) insertAlerts(ctx context.Context, tx pgx.Tx, alerts []Alert) error {
+func insertAlerts(ctx context.Context, tx pgx.Tx, alerts []Alert, sealed []sealedMsg) error {
 	if len(alerts) == 0 {
 		return nil
 	}
-	sealed, err := d.sealAlerts(alerts)
-	if err != nil {
-		return err
-	}
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"deadline_alerts"}, []string{"id", "timer_id", "case_id", "case_no", "kind",
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"deadline_alerts"}, []string{"id", "timer_id", "case_id", "case_no", "kind",
 		"matter_code", "department", "handler", "level", "stage", "recipient", "due_at", "fired_at", "notify_after"},
 		pgx.CopyFromSlice(len(alerts), func(i int) ([]any, error) {
 			a := alerts[i]
@@ -249,10 +268,18 @@ type sealedMsg struct {
 	headers []byte
 }
 
+type sealResult struct {
+	msgs []sealedMsg
+	err  error
+}
+
 // sealAlerts signs the alerts' envelopes, on every core for a large batch: signing
 // is the sweep's main CPU cost.
 func (d *Deadlines) sealAlerts(alerts []Alert) ([]sealedMsg, error) {
 	out := make([]sealedMsg, len(alerts))
+	if len(alerts) == 0 {
+		return out, nil
+	}
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(alerts)/64))
 	errs := make([]error, workers)
 	var wg sync.WaitGroup

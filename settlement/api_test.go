@@ -118,7 +118,6 @@ func TestAPI(t *testing.T) {
 	}
 }
 
-
 // TestAuditTamperDetected edits a row behind the trigger's back and expects verify
 // to name it.
 func TestAuditTamperDetected(t *testing.T) {

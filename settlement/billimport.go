@@ -2,10 +2,9 @@ package settlement
 
 import (
 	"context"
-	"encoding/csv"
-	"strings"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -120,11 +120,14 @@ func (n *Node) ImportBill(ctx context.Context, req ImportRequest, file io.Reader
 			return err
 		}
 		st := &stager{importID: imp.ID, src: src, layout: layout, seen: map[[16]byte]int32{}, sum: sum}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"bill_row"}, stagedColumns, st); err != nil {
+		if _, err := copyText(ctx, tx, "bill_row", stagedColumns, st.next); err != nil {
 			if st.err != nil {
 				return st.err
 			}
-			return fmt.Errorf("copy rows: %w", err)
+			return err
+		}
+		if st.err != nil {
+			return st.err
 		}
 		_, _ = io.Copy(io.Discard, io.TeeReader(file, sum)) // hash any bytes the reader left unread
 		imp.FileSHA256 = hex.EncodeToString(sum.Sum(nil))
@@ -304,8 +307,8 @@ var stagedColumns = []string{"import_id", "row_no", "raw", "error", "waybill_no"
 	"weight_g", "charge_g", "length_mm", "width_mm", "height_mm", "freight_fen", "insurance_fen", "receipt_fen", "other_fen",
 	"total_fen", "fingerprint", "occurrence"}
 
-// stager is the pgx.CopyFromSource that reads, parses and fingerprints one row at a
-// time while COPY sends the previous ones.
+// stager reads, parses and fingerprints one row at a time and writes it in COPY's
+// text format while COPY sends the previous ones.
 type stager struct {
 	importID int64
 	src      rowSource
@@ -313,7 +316,6 @@ type stager struct {
 	parser   *rowParser
 	seen     map[[16]byte]int32 // occurrences so far of each fingerprint: 20 bytes a line, not the line
 	sum      hash.Hash
-	vals     []any
 	err      error
 
 	rows, good int
@@ -321,62 +323,71 @@ type stager struct {
 	report     []RowReport
 }
 
-func (s *stager) Next() bool {
+// next is copyText's row source.
+func (s *stager) next(buf []byte) ([]byte, bool, error) {
 	for {
 		row, cells, err := s.src.Next()
 		if errors.Is(err, io.EOF) {
 			if s.parser == nil && s.err == nil {
 				s.err = fieldErr("file", "文件为空或没有表头", "the file is empty or has no header row")
 			}
-			return false
+			return buf, false, s.err
 		}
 		var re *rowError
 		if err != nil && !errors.As(err, &re) {
 			s.err = fieldErr("file", "无法读取文件："+err.Error(), "the file cannot be read: "+err.Error())
-			return false
+			return buf, false, s.err
 		}
 		if s.parser == nil {
 			if re != nil {
 				s.err = fieldErr("file", "表头无法读取："+re.Reason, "the header row cannot be read: "+re.Reason)
-				return false
+				return buf, false, s.err
 			}
 			p, perr := newRowParser(s.layout, cells)
 			if perr != nil {
 				s.err = fieldErr("file", "表头与该承运商的账单格式不符："+perr.Error(), "the header does not fit the carrier's bill layout: "+perr.Error())
-				return false
+				return buf, false, s.err
 			}
 			s.parser = p
 			continue
 		}
 		if re != nil {
-			s.stageBad(row, nil, re.Reason)
-			return true
+			return s.stageBad(buf, row, nil, re.Reason), true, nil
 		}
 		if s.parser.skip(cells) {
 			continue
 		}
-		s.stage(row, cells)
-		return true
+		return s.stage(buf, row, cells), true, nil
 	}
 }
 
-func (s *stager) stage(row int, cells []string) {
+func (s *stager) stage(b []byte, row int, cells []string) []byte {
 	l, err := s.parser.parse(cells)
 	if err != nil {
-		s.stageBad(row, cells, err.Error())
-		return
+		return s.stageBad(b, row, cells, err.Error())
 	}
 	fp := s.parser.fingerprint(cells)
 	s.seen[fp]++
 	s.rows++
 	s.good++
 	s.billed += l.TotalFen
-	s.vals = append(s.vals[:0], s.importID, int32(row), joinCells(cells), nil, l.Waybill, l.ShipDate, l.Origin, l.Destination, l.Product,
-		l.WeightG, l.ChargeG, l.LengthMM, l.WidthMM, l.HeightMM, l.FreightFen, l.InsuranceFen, l.ReceiptFen, l.OtherFen,
-		l.TotalFen, fp[:], s.seen[fp])
+	b = tint(b, s.importID)
+	b = tint(tsep(b, false), int64(row))
+	b = tstr(tsep(b, false), joinCells(cells))
+	b = tnull(tsep(b, false))
+	b = tstr(tsep(b, false), l.Waybill)
+	b = l.ShipDate.AppendFormat(tsep(b, false), "2006-01-02")
+	b = tstr(tsep(b, false), l.Origin)
+	b = tstr(tsep(b, false), l.Destination)
+	b = tstr(tsep(b, false), l.Product)
+	for _, v := range []int64{l.WeightG, l.ChargeG, l.LengthMM, l.WidthMM, l.HeightMM, l.FreightFen, l.InsuranceFen, l.ReceiptFen, l.OtherFen, l.TotalFen} {
+		b = tint(tsep(b, false), v)
+	}
+	b = tbytea(tsep(b, false), fp[:])
+	return tint(tsep(b, false), int64(s.seen[fp]))
 }
 
-func (s *stager) stageBad(row int, cells []string, reason string) {
+func (s *stager) stageBad(b []byte, row int, cells []string, reason string) []byte {
 	s.rows++
 	if cells == nil {
 		cells = []string{}
@@ -384,13 +395,15 @@ func (s *stager) stageBad(row int, cells []string, reason string) {
 	if len(s.report) < reportLimit {
 		s.report = append(s.report, RowReport{Row: row, Reason: reason, Cells: cells})
 	}
-	s.vals = append(s.vals[:0], s.importID, int32(row), joinCells(cells), reason, nil, nil, nil, nil, nil,
-		nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+	b = tint(b, s.importID)
+	b = tint(tsep(b, false), int64(row))
+	b = tstr(tsep(b, false), joinCells(cells))
+	b = tstr(tsep(b, false), reason)
+	for range len(stagedColumns) - 4 {
+		b = tnull(tsep(b, false))
+	}
+	return b
 }
-
-func (s *stager) Values() ([]any, error) { return s.vals, nil }
-
-func (s *stager) Err() error { return s.err }
 
 // joinCells writes a row's cells back as one CSV line: the raw row as read, in UTF-8,
 // whatever the file's format and encoding were.

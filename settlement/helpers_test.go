@@ -26,7 +26,7 @@ type testClock struct {
 	t  time.Time
 }
 
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *testClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // harness is a node on a fresh database with one trusted hall.
@@ -93,13 +93,13 @@ func simTariffs() []Tariff {
 	remote := map[string]int64{"54": 2000, "65": 2000, "63": 1500}
 	sfT := Tariff{Carrier: "sf", Account: "P1", Version: 1, EffectiveFrom: "2025-01-01", Body: TariffBody{
 		VolumetricDivisor: 6000, FirstWeightG: 1000, RoundingUnitG: 500,
-		Zones: map[string]ZonePrice{"province": {1400, 300}, "national": {2300, 650}},
-		ZoneRules: []ZoneRule{{Same: "province", Zone: "province"}, {From: "*", To: "*", Zone: "national"}},
+		Zones:      map[string]ZonePrice{"province": {1400, 300}, "national": {2300, 650}},
+		ZoneRules:  []ZoneRule{{Same: "province", Zone: "province"}, {From: "*", To: "*", Zone: "national"}},
 		Surcharges: Surcharges{InsuranceBP: 50, InsuranceMinFen: 100, InsuranceRounding: RoundUp, ReturnReceiptFen: 1000, RemoteAreaFen: remote}}}
 	emsT := Tariff{Carrier: "ems", Account: "E1", Version: 1, EffectiveFrom: "2025-01-01", Body: TariffBody{
 		VolumetricDivisor: 8000, FirstWeightG: 1000, RoundingUnitG: 1000,
-		Zones: map[string]ZonePrice{"city": {1000, 200}, "province": {1200, 400}, "national": {2000, 1000}},
-		ZoneRules: []ZoneRule{{Same: "city", Zone: "city"}, {Same: "province", Zone: "province"}, {Zone: "national"}},
+		Zones:      map[string]ZonePrice{"city": {1000, 200}, "province": {1200, 400}, "national": {2000, 1000}},
+		ZoneRules:  []ZoneRule{{Same: "city", Zone: "city"}, {Same: "province", Zone: "province"}, {Zone: "national"}},
 		Surcharges: Surcharges{InsuranceBP: 100, InsuranceMinFen: 100, InsuranceRounding: RoundUp, ReturnReceiptFen: 500, RemoteAreaFen: remote}}}
 	return []Tariff{sfT, emsT}
 }

@@ -176,14 +176,17 @@ func (n *Node) classifyLines(ctx context.Context, tx pgx.Tx, tariffs tariffSet, 
 	}
 	defer rows.Close()
 	cls := &classifier{n: n, tariffs: tariffs, rec: rec, rows: rows, digest: digest}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"recon_line"}, []string{"import_id", "row_no", "carrier", "account", "period",
-		"waybill_id", "class", "billed_fen", "expected_fen", "diff_fen", "billed_charge_g", "expected_charge_g", "tariff_id"}, cls); err != nil {
+	if _, err := copyText(ctx, tx, "recon_line", []string{"import_id", "row_no", "carrier", "account", "period",
+		"waybill_id", "class", "billed_fen", "expected_fen", "diff_fen", "billed_charge_g", "expected_charge_g", "tariff_id"}, cls.next); err != nil {
+		if cls.err != nil {
+			return cls.err
+		}
 		return err
 	}
 	return cls.err
 }
 
-// classifier is the CopyFromSource turning joined lines into results.
+// classifier turns joined lines into result rows for copyText.
 type classifier struct {
 	n       *Node
 	tariffs tariffSet
@@ -192,21 +195,20 @@ type classifier struct {
 	digest  interface{ Write([]byte) (int, error) }
 	last    string
 	l       lineRow
-	vals    []any
 	err     error
 }
 
-func (c *classifier) Next() bool {
+func (c *classifier) next(b []byte) ([]byte, bool, error) {
 	if !c.rows.Next() {
 		c.err = c.rows.Err()
-		return false
+		return b, false, c.err
 	}
 	l := &c.l
 	if err := c.rows.Scan(&l.importID, &l.rowNo, &l.waybillNo, &l.origin, &l.dest, &l.weightG, &l.chargeG, &l.freight,
 		&l.insurance, &l.receipt, &l.other, &l.total, &l.wID, &l.wProduct, &l.wAccount, &l.wOrigin, &l.wDest,
 		&l.wWeight, &l.wL, &l.wW, &l.wH, &l.wDeclared, &l.wInsured, &l.wReceipt, &l.wCreated, &l.wVoided, &l.claimed); err != nil {
 		c.err = err
-		return false
+		return b, false, err
 	}
 	first := l.waybillNo != c.last
 	c.last = l.waybillNo
@@ -214,19 +216,26 @@ func (c *classifier) Next() bool {
 	c.rec.Lines++
 	c.rec.Classes[r.class]++
 	c.rec.Billed[r.class] += r.billed
-	var b [8]byte
-	for _, v := range []int64{r.importID, int64(r.rowNo), deref(r.waybillID), r.billed, deref(r.expected)} {
-		binary.BigEndian.PutUint64(b[:], uint64(v))
-		c.digest.Write(b[:])
+	var d [40]byte
+	for i, v := range []int64{r.importID, int64(r.rowNo), deref(r.waybillID), r.billed, deref(r.expected)} {
+		binary.BigEndian.PutUint64(d[i*8:], uint64(v))
 	}
+	c.digest.Write(d[:])
 	c.digest.Write([]byte(r.class))
-	c.vals = append(c.vals[:0], r.importID, r.rowNo, c.rec.Carrier, c.rec.Account, c.rec.Period, r.waybillID, r.class, r.billed,
-		r.expected, r.diff, r.billedG, r.expectedG, r.tariffID)
-	return true
+	b = tint(b, r.importID)
+	b = tint(tsep(b, false), int64(r.rowNo))
+	b = tstr(tsep(b, false), c.rec.Carrier)
+	b = tstr(tsep(b, false), c.rec.Account)
+	b = tstr(tsep(b, false), c.rec.Period)
+	b = tintp(tsep(b, false), r.waybillID)
+	b = tstr(tsep(b, false), r.class)
+	b = tint(tsep(b, false), r.billed)
+	b = tintp(tsep(b, false), r.expected)
+	b = tintp(tsep(b, false), r.diff)
+	b = tint(tsep(b, false), r.billedG)
+	b = tintp(tsep(b, false), r.expectedG)
+	return tintp(tsep(b, false), r.tariffID), true, nil
 }
-
-func (c *classifier) Values() ([]any, error) { return c.vals, nil }
-func (c *classifier) Err() error             { return c.err }
 
 func deref(p *int64) int64 {
 	if p == nil {

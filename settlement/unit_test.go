@@ -102,7 +102,10 @@ func TestTariffPick(t *testing.T) {
 	}
 	ts := tariffSet{mk(1, "", "", 1, "2024-01-01", ""), mk(2, "", "P1", 1, "2025-01-01", "2025-04-01"),
 		mk(3, "", "P1", 2, "2025-03-15", ""), mk(4, "顺丰特快", "", 1, "2025-01-01", "")}
-	at := func(d string) time.Time { t, _ := time.ParseInLocation("2006-01-02", d, shanghai); return t.Add(time.Hour) }
+	at := func(d string) time.Time {
+		t, _ := time.ParseInLocation("2006-01-02", d, shanghai)
+		return t.Add(time.Hour)
+	}
 	for _, c := range []struct {
 		product, account, day string
 		want                  int64

@@ -54,7 +54,6 @@ CREATE TABLE timers (
 -- due timers and not the open ones.
 CREATE INDEX timers_fire ON timers (fire_at) WHERE state = 'running';
 CREATE INDEX timers_open_due ON timers (due_at) WHERE state <> 'closed';
-CREATE INDEX timers_provisional ON timers (id) WHERE provisional AND state <> 'closed';
 
 -- Pauses of the clock (补正, special procedures) with their reasons: the deadline is
 -- recomputed from the start and every finished pause, so the record is the arithmetic.
@@ -94,7 +93,6 @@ CREATE TABLE deadline_alerts (
     UNIQUE (timer_id, stage)
 );
 CREATE INDEX deadline_alerts_pending ON deadline_alerts (notify_after) WHERE notified_at IS NULL;
-CREATE INDEX deadline_alerts_fired ON deadline_alerts (fired_at);
 
 -- Calendar years loaded at run time (published after the binary was built); every
 -- replica loads them into its calendar at start and when the table changes.
