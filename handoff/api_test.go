@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/tongban/tongban/handoff/catalog"
 	"github.com/tongban/tongban/internal/auth"
 )
@@ -261,6 +263,16 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		} else if current != "" && regexp.MustCompile(`^    (get|post|put|delete|patch):`).MatchString(line) {
 			paths[current][strings.ToUpper(strings.TrimSuffix(strings.TrimSpace(line), ":"))] = true
 		}
+	}
+	var parsed struct {
+		OpenAPI string                    `yaml:"openapi"`
+		Paths   map[string]map[string]any `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(openAPI, &parsed); err != nil || parsed.OpenAPI == "" {
+		t.Fatalf("openapi.yaml with its fragments is not valid YAML: %v", err)
+	}
+	if len(parsed.Paths) != len(paths) {
+		t.Fatalf("YAML has %d paths, the line scan %d", len(parsed.Paths), len(paths))
 	}
 	routes := append(a.Routes(), "GET /healthz", "GET /readyz", "GET /metrics")
 	for _, r := range routes {

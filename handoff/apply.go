@@ -116,8 +116,10 @@ func (n *Node) applyStep(ctx context.Context, tx pgx.Tx, c caseHead, env Envelop
 		return err
 	}
 	if to != c.State {
+		// The partner's clock: a stage starts when the partner made the move, not when
+		// its message arrived.
 		if err := n.runHooks(ctx, tx, Transition{CaseID: c.ID, CaseNo: c.CaseNo, Move: move, From: c.State, To: to,
-			Actor: step.Actor, Step: &step}); err != nil {
+			Actor: step.Actor, Step: &step, At: env.At}); err != nil {
 			return err
 		}
 	}
@@ -223,7 +225,7 @@ func (n *Node) applyDispatched(ctx context.Context, tx pgx.Tx, caseID uuid.UUID,
 		map[string]any{"seal_no": p.SealNo, "manifest": p.Manifest, "waybill": p.Waybill, "attachments": len(p.Attachments)}); err != nil {
 		return err
 	}
-	if err := n.runHooks(ctx, tx, Transition{CaseID: caseID, CaseNo: p.CaseNo, Move: TypeDispatched, To: Dispatched, Actor: p.Clerk}); err != nil {
+	if err := n.runHooks(ctx, tx, Transition{CaseID: caseID, CaseNo: p.CaseNo, Move: TypeDispatched, To: Dispatched, Actor: p.Clerk, At: env.At}); err != nil {
 		return err
 	}
 	n.metrics.moves.WithLabelValues(TypeDispatched, "remote").Inc()

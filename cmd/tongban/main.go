@@ -31,6 +31,7 @@ var commands = map[string]command{
 	"testenv":     {"run a command with a private PostgreSQL for tests: testenv -- go test ./...", runTestEnv},
 	"config":      {"print the configuration reference as a Markdown table", runConfigDoc},
 	"user":        {"create staff accounts and API tokens: user add …, user token …", runUser},
+	"workcal":     {"working-day calendar: add DATE N, between DATE DATE, load FILE, show YEAR", runWorkcal},
 }
 
 // errUsage and errNotBuilt end the process with exit code 2.
