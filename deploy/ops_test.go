@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"bufio"
+	"crypto/ecdh"
 	"crypto/ed25519"
 	"encoding/base64"
 	"os"
@@ -61,6 +62,16 @@ func TestGenSecrets(t *testing.T) {
 			t.Fatalf("hall %s signing key is not a base64 32-byte seed: %v", h, err)
 		}
 		pub[h] = base64.StdEncoding.EncodeToString(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))
+		b, err = os.ReadFile(filepath.Join(dir, "secrets", "hall_"+h+"_seal_key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		x, err2 := ecdh.X25519().NewPrivateKey(raw)
+		if err != nil || err2 != nil {
+			t.Fatalf("hall %s sealing key is not a base64 X25519 key: %v %v", h, err, err2)
+		}
+		pub[h] += ":" + base64.StdEncoding.EncodeToString(x.PublicKey().Bytes())
 	}
 	for _, h := range halls {
 		var want []string

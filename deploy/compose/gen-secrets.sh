@@ -45,6 +45,32 @@ public_key() {
 	} | openssl pkey -inform DER -pubout -outform DER | tail -c 32 | openssl base64 -A
 }
 
+# seal_key CODE: the base64 X25519 private key TONGBAN_SEAL_KEY expects (the last 32
+# bytes of its PKCS#8 DER form); partners seal applicants' data for it.
+seal_key() {
+	f="$SECRETS/hall_$1_seal_key"
+	[ -s "$f" ] || openssl genpkey -algorithm X25519 -outform DER | tail -c 32 | openssl base64 -A >"$f"
+}
+
+# seal_public CODE: the base64 X25519 public key partners list after the colon.
+seal_public() {
+	{
+		printf '\060\056\002\001\000\060\005\006\003\053\145\156\004\042\004\040'
+		openssl base64 -d -A <"$SECRETS/hall_$1_seal_key"
+	} | openssl pkey -inform DER -pubout -outform DER | tail -c 32 | openssl base64 -A
+}
+
+# data_keys CODE / search_key CODE: the AES-256 key (id k1) for personal data at rest
+# and the HMAC key for exact ID search.
+data_keys() {
+	f="$SECRETS/hall_$1_data_keys"
+	[ -s "$f" ] || printf 'k1:%s\n' "$(openssl rand -base64 32)" >"$f"
+}
+search_key() {
+	f="$SECRETS/hall_$1_search_key"
+	[ -s "$f" ] || openssl rand -base64 32 >"$f"
+}
+
 # database_url NAME DB: a DSN file for a node, from the PostgreSQL password file.
 database_url() {
 	pw=$(cat "$SECRETS/pg_$1_password")
@@ -60,6 +86,9 @@ for code in $HALLS; do
 	password "pg_hall_${code}_password"
 	database_url "hall_$code" "hall_$code"
 	signing_key "$code"
+	seal_key "$code"
+	data_keys "$code"
+	search_key "$code"
 done
 
 # set_env NAME VALUE: replace or add one line of the .env file.
@@ -79,7 +108,7 @@ for code in $HALLS; do
 	partners=""
 	for other in $HALLS; do
 		[ "$other" = "$code" ] && continue
-		partners="${partners:+$partners,}$other=$(public_key "$other")"
+		partners="${partners:+$partners,}$other=$(public_key "$other"):$(seal_public "$other")"
 	done
 	set_env "TONGBAN_PARTNERS_$code" "$partners"
 	echo "hall $code public key: $(public_key "$code")"
