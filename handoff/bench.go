@@ -3,6 +3,7 @@ package handoff
 import (
 	"bytes"
 	"context"
+	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -20,8 +21,10 @@ import (
 
 	"github.com/tongban/tongban/handoff/catalog"
 	"github.com/tongban/tongban/handoff/ident"
+	"github.com/tongban/tongban/internal/auth"
 	"github.com/tongban/tongban/internal/bus"
 	"github.com/tongban/tongban/internal/pg"
+	"github.com/tongban/tongban/internal/pii"
 )
 
 // BenchOptions configure `tongban bench handoff`.
@@ -48,21 +51,29 @@ type BenchResult struct {
 func Bench(ctx context.Context, opt BenchOptions) (BenchResult, error) {
 	var res BenchResult
 	say := func(format string, args ...any) { fmt.Fprintf(opt.Out, format+"\n", args...) }
-	migs, err := pg.Load(Migrations())
+	migs, err := pg.Load(Sources()...)
 	if err != nil {
 		return res, err
 	}
 	var applied sync.Map // case id -> time applied in Foshan
 	halls := map[string]*benchHall{}
 	privs := map[string]ed25519.PrivateKey{}
+	sealers := map[string]*pii.Sealer{}
 	for _, code := range []string{"440100", "440600"} {
 		_, privs[code], _ = ed25519.GenerateKey(rand.Reader)
+		x, err := pii.GenerateX25519()
+		if err != nil {
+			return res, err
+		}
+		sealers[code] = pii.NewSealer(x)
 	}
 	for code, priv := range privs {
 		keys := NewKeyring(code, priv)
+		sealKeys := map[string]*ecdh.PublicKey{}
 		for other, p := range privs {
 			if other != code {
 				keys.Trust(other, p.Public().(ed25519.PublicKey))
+				sealKeys[other], _ = pii.ParseX25519Public(sealers[other].Public())
 			}
 		}
 		var hook func(Envelope)
@@ -73,7 +84,7 @@ func Bench(ctx context.Context, opt BenchOptions) (BenchResult, error) {
 				}
 			}
 		}
-		h, err := startBenchHall(ctx, opt, code, keys, migs, hook)
+		h, err := startBenchHall(ctx, opt, code, keys, sealers[code], sealKeys, migs, hook)
 		if err != nil {
 			return res, err
 		}
@@ -81,7 +92,11 @@ func Bench(ctx context.Context, opt BenchOptions) (BenchResult, error) {
 		halls[code] = h
 	}
 	a := halls["440100"]
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: opt.Clients * 2}, Timeout: 30 * time.Second}
+	token, err := benchToken(ctx, a.node)
+	if err != nil {
+		return res, err
+	}
+	client := &http.Client{Transport: &bearer{token: token, next: &http.Transport{MaxIdleConnsPerHost: opt.Clients * 2}}, Timeout: 30 * time.Second}
 	m, items := benchMatter()
 	var serial atomic.Int64
 	handoff := func() (string, time.Time, error) {
@@ -215,7 +230,30 @@ type benchHall struct {
 	close func()
 }
 
-func startBenchHall(ctx context.Context, opt BenchOptions, code string, keys *Keyring, migs []pg.Migration, hook func(Envelope)) (*benchHall, error) {
+// benchToken is a window clerk's API token at n, for the benchmark's clients.
+func benchToken(ctx context.Context, n *Node) (string, error) {
+	u, err := n.Auth().CreateUser(ctx, auth.NewUser{Username: "bench", Name: "压测", Role: auth.WindowClerk, Hall: n.opt.Code, Password: "bench password 1"})
+	if err != nil {
+		return "", err
+	}
+	tok, _, err := n.Auth().CreateToken(ctx, &auth.Principal{UserID: u.ID, Username: u.Username, Role: u.Role, Hall: u.Hall}, "bench", []string{auth.ScopeWrite}, time.Hour)
+	return tok, err
+}
+
+// bearer adds the API token to every request.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
+}
+
+func startBenchHall(ctx context.Context, opt BenchOptions, code string, keys *Keyring, sealer *pii.Sealer, sealKeys map[string]*ecdh.PublicKey,
+	migs []pg.Migration, hook func(Envelope)) (*benchHall, error) {
 	db := "bench_hall_" + code
 	conn, err := pg.Open(ctx, opt.AdminDSN, 1)
 	if err != nil {
@@ -238,7 +276,14 @@ func startBenchHall(ctx context.Context, opt BenchOptions, code string, keys *Ke
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	n, err := NewNode(Options{Code: code, DB: pool, Bus: opt.Bus, Keys: keys, Log: log, Applied: hook})
+	data, err := pii.NewAESKeyring("bench", map[string][]byte{"bench": pii.GenerateKey()})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	search, _ := pii.NewSearcher(pii.GenerateKey())
+	n, err := NewNode(Options{Code: code, DB: pool, Bus: opt.Bus, Keys: keys, Log: log, Applied: hook,
+		Data: data, Search: search, Sealer: sealer, SealKeys: sealKeys})
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -303,7 +348,6 @@ func benchPost(ctx context.Context, c *http.Client, u string, body, out any) err
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequestWithContext(ctx, "POST", u, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Tongban-Actor", "bench")
 	resp, err := c.Do(req)
 	if err != nil {
 		return err

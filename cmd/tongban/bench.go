@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/tongban/tongban/handoff"
@@ -32,10 +33,22 @@ func benchHandoff(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench handoff", flag.ContinueOnError)
 	dur := fs.Duration("duration", 20*time.Second, "length of the peak and of the latency phase")
 	clients := fs.Int("clients", 16, "concurrent window clients in the peak phase")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if _, err := config.LoadFlags(&cfg, fs, args); err != nil {
 		return wrapFlagErr(err)
 	}
 	log := newLogger("warn", "bench")
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	admin := cfg.DatabaseURL.Reveal()
 	if admin == "" {
 		dir, err := os.MkdirTemp("", "tongban-bench-")
