@@ -9,10 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
-	"unicode"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/tongban/tongban/internal/auth"
 )
 
 //go:embed openapi.yaml
@@ -24,70 +24,87 @@ type apiFunc func(w http.ResponseWriter, r *http.Request) error
 // maxBill bounds an uploaded bill; a million-line CSV is about 150 MB.
 const maxBill = 2 << 30
 
-// route registers a handler and remembers its pattern, so a test can hold the
-// OpenAPI document to every route.
-func (n *Node) route(pattern string, h apiFunc) {
+// route registers a handler open to roles and remembers its pattern, so tests can
+// hold the OpenAPI document and the access rules to every route.
+func (n *Node) route(pattern string, roles []auth.Role, h apiFunc) {
+	n.register(pattern, false, roles, h)
+}
+
+// publicRoute registers a handler that needs no login.
+func (n *Node) publicRoute(pattern string, h apiFunc) { n.register(pattern, true, nil, h) }
+
+// register wraps every handler alike, as the hall does: security headers, a body
+// limit (a bill upload may be large, nothing else), the caller from a token or a
+// session, then the route's roles.
+func (n *Node) register(pattern string, isPublic bool, roles []auth.Role, h apiFunc) {
 	n.routes = append(n.routes, pattern)
+	n.access[pattern] = routeAccess{public: isPublic, roles: roles}
+	limit := int64(1 << 20)
+	if pattern == "POST /api/v1/imports" {
+		limit = maxBill
+	}
 	n.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		limit := int64(1 << 20)
-		if r.Pattern == "POST /api/v1/imports" {
-			limit = maxBill
-		}
+		securityHeaders(w, r)
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		if err := h(w, r); err != nil {
+		r, err := n.auth.Authenticate(r)
+		if err == nil && !isPublic {
+			p, _ := auth.FromContext(r.Context())
+			err = auth.Allowed(p, roles)
+		}
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
 			n.writeError(w, r, err)
 		}
 	})
 }
 
-// Routes lists the patterns of the API.
+// Routes lists the patterns of the API, for the OpenAPI test and the access test.
 func (n *Node) Routes() []string { return append([]string(nil), n.routes...) }
 
 func (n *Node) routesAPI() {
-	n.route("GET /api/v1/openapi.yaml", func(w http.ResponseWriter, r *http.Request) error {
+	n.publicRoute("GET /api/v1/openapi.yaml", func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
 		_, err := w.Write(openAPI)
 		return err
 	})
-	n.route("GET /api/v1/waybills", n.listWaybills)
-	n.route("GET /api/v1/waybills/{carrier}/{number}", n.getWaybill)
-	n.route("GET /api/v1/waybills/{carrier}/{number}/fee", n.getWaybillFee)
-	n.route("GET /api/v1/quarantine", n.listQuarantine)
-	n.route("POST /api/v1/quarantine/{id}/replay", n.postReplay)
-	n.route("GET /api/v1/tariffs", n.listTariffs)
-	n.route("POST /api/v1/tariffs", n.postTariff)
-	n.route("GET /api/v1/tariffs/{id}", n.getTariff)
-	n.route("POST /api/v1/imports", n.postImport)
-	n.route("GET /api/v1/imports/{id}", n.getImport)
-	n.route("GET /api/v1/imports/{id}/errors", n.getImportErrors)
-	n.route("POST /api/v1/imports/{id}/accept", n.postImportDecision(true))
-	n.route("POST /api/v1/imports/{id}/discard", n.postImportDecision(false))
-	n.route("POST /api/v1/reconciliations", n.postReconcile)
-	n.route("GET /api/v1/reconciliations/{carrier}/{account}/{period}", n.getReconciliation)
-	n.route("GET /api/v1/reconciliations/{carrier}/{account}/{period}/lines", n.getReconLines)
-	n.route("POST /api/v1/disputes", n.postDispute)
-	n.route("GET /api/v1/disputes", n.listDisputes)
-	n.route("GET /api/v1/disputes/export", n.exportDisputes)
-	n.route("GET /api/v1/disputes/{id}", n.getDispute)
-	n.route("POST /api/v1/disputes/{id}/outcome", n.postOutcome)
-	n.route("POST /api/v1/disputes/{id}/credits", n.postCredit)
-	n.route("GET /api/v1/periods/{period}", n.getClose)
-	n.route("POST /api/v1/periods/{period}/prepare", n.postPrepare)
-	n.route("POST /api/v1/periods/{period}/approve", n.postApprove)
-	n.route("GET /api/v1/periods/{period}/allocations", n.getAllocations)
-	n.route("GET /api/v1/periods/{period}/statements/{kind}/{subject}/{format}", n.getStatement)
-	n.route("GET /api/v1/audit", n.getAudit)
-	n.route("GET /api/v1/audit/verify", n.getAuditVerify)
-}
-
-// actor is the finance user making a change. Until staff login exists it comes from
-// the X-Tongban-Actor header; the "system:" prefix is reserved for the node's own jobs.
-func actor(r *http.Request) (string, error) {
-	a := strings.TrimSpace(r.Header.Get("X-Tongban-Actor"))
-	if a == "" || len(a) > 64 || strings.HasPrefix(a, "system:") || strings.IndexFunc(a, unicode.IsControl) >= 0 {
-		return "", fieldErr("X-Tongban-Actor", "须在 X-Tongban-Actor 头中提供操作人（不超过 64 字节）", "the X-Tongban-Actor header must name the acting user (at most 64 bytes)")
+	for _, ar := range n.auth.Routes() {
+		if ar.Public {
+			n.publicRoute(ar.Pattern, apiFunc(ar.Handle))
+		} else {
+			n.route(ar.Pattern, ar.Roles, apiFunc(ar.Handle))
+		}
 	}
-	return a, nil
+	n.route("GET /api/v1/waybills", financeReaders, n.listWaybills)
+	n.route("GET /api/v1/waybills/{carrier}/{number}", financeReaders, n.getWaybill)
+	n.route("GET /api/v1/waybills/{carrier}/{number}/fee", financeReaders, n.getWaybillFee)
+	n.route("GET /api/v1/quarantine", admins, n.listQuarantine)
+	n.route("POST /api/v1/quarantine/{id}/replay", admins, n.postReplay)
+	n.route("GET /api/v1/tariffs", financeReaders, n.listTariffs)
+	n.route("POST /api/v1/tariffs", tariffSetters, n.postTariff)
+	n.route("GET /api/v1/tariffs/{id}", financeReaders, n.getTariff)
+	n.route("POST /api/v1/imports", preparers, n.postImport)
+	n.route("GET /api/v1/imports/{id}", financeReaders, n.getImport)
+	n.route("GET /api/v1/imports/{id}/errors", financeReaders, n.getImportErrors)
+	n.route("POST /api/v1/imports/{id}/accept", preparers, n.postImportDecision(true))
+	n.route("POST /api/v1/imports/{id}/discard", preparers, n.postImportDecision(false))
+	n.route("POST /api/v1/reconciliations", preparers, n.postReconcile)
+	n.route("GET /api/v1/reconciliations/{carrier}/{account}/{period}", financeReaders, n.getReconciliation)
+	n.route("GET /api/v1/reconciliations/{carrier}/{account}/{period}/lines", financeReaders, n.getReconLines)
+	n.route("POST /api/v1/disputes", preparers, n.postDispute)
+	n.route("GET /api/v1/disputes", financeReaders, n.listDisputes)
+	n.route("GET /api/v1/disputes/export", financeReaders, n.exportDisputes)
+	n.route("GET /api/v1/disputes/{id}", financeReaders, n.getDispute)
+	n.route("POST /api/v1/disputes/{id}/outcome", preparers, n.postOutcome)
+	n.route("POST /api/v1/disputes/{id}/credits", preparers, n.postCredit)
+	n.route("GET /api/v1/periods/{period}", financeReaders, n.getClose)
+	n.route("POST /api/v1/periods/{period}/prepare", preparers, n.postPrepare)
+	n.route("POST /api/v1/periods/{period}/approve", approvers, n.postApprove)
+	n.route("GET /api/v1/periods/{period}/allocations", financeReaders, n.getAllocations)
+	n.route("GET /api/v1/periods/{period}/statements/{kind}/{subject}/{format}", financeReaders, n.getStatement)
+	n.route("GET /api/v1/audit", auditors, n.getAudit)
+	n.route("GET /api/v1/audit/verify", auditors, n.getAuditVerify)
 }
 
 func pathID(r *http.Request, name string) (int64, error) {
@@ -171,6 +188,14 @@ func (n *Node) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func problemFor(err error) Problem {
+	if status, slug, en, zh, ok := auth.Problem(err); ok {
+		p := Problem{Type: problemBase + slug, Title: http.StatusText(status), Status: status, Detail: en, DetailZH: zh}
+		var ie *auth.InputError
+		if errors.As(err, &ie) {
+			p.Field = ie.Field
+		}
+		return p
+	}
 	var fe *FieldError
 	var se *StateError
 	var pe *pgconn.PgError

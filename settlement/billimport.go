@@ -91,7 +91,7 @@ func (n *Node) ImportBill(ctx context.Context, req ImportRequest, file io.Reader
 		return Import{}, err
 	}
 	if req.Actor == "" {
-		return Import{}, fieldErr("actor", "须提供操作人（X-Tongban-Actor）", "the acting user is required (X-Tongban-Actor)")
+		return Import{}, fieldErr("actor", "须提供操作人", "the acting user is required")
 	}
 	sum := sha256.New()
 	src, format, encoding, err := openBill(io.TeeReader(file, sum), req.Encoding)
@@ -229,7 +229,7 @@ func (n *Node) DiscardImport(ctx context.Context, id int64, actor string) (Impor
 
 func (n *Node) decideImport(ctx context.Context, id int64, actor string, accept bool) (Import, error) {
 	if actor == "" {
-		return Import{}, fieldErr("actor", "须提供操作人（X-Tongban-Actor）", "the acting user is required (X-Tongban-Actor)")
+		return Import{}, fieldErr("actor", "须提供操作人", "the acting user is required")
 	}
 	imp, err := n.Import(ctx, id)
 	if err != nil {

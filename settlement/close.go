@@ -99,7 +99,7 @@ func (n *Node) invalidatePrepared(ctx context.Context, tx pgx.Tx, p Period) erro
 // data it comes out the same, statements and hashes included.
 func (n *Node) PrepareClose(ctx context.Context, p Period, actor string) (Close, error) {
 	if actor == "" {
-		return Close{}, fieldErr("actor", "须提供操作人（X-Tongban-Actor）", "the acting user is required (X-Tongban-Actor)")
+		return Close{}, fieldErr("actor", "须提供操作人", "the acting user is required")
 	}
 	accounts, err := n.activeAccounts(ctx, p)
 	if err != nil {
@@ -170,7 +170,7 @@ func (n *Node) PrepareClose(ctx context.Context, p Period, actor string) (Close,
 // ApproveClose closes a prepared period. The approver must not be the preparer.
 func (n *Node) ApproveClose(ctx context.Context, p Period, actor string) (Close, error) {
 	if actor == "" {
-		return Close{}, fieldErr("actor", "须提供操作人（X-Tongban-Actor）", "the acting user is required (X-Tongban-Actor)")
+		return Close{}, fieldErr("actor", "须提供操作人", "the acting user is required")
 	}
 	err := pgx.BeginFunc(ctx, n.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, closeLock); err != nil {

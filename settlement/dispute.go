@@ -73,7 +73,7 @@ func (n *Node) OpenDispute(ctx context.Context, importID int64, row int, reason,
 		return Dispute{}, fieldErr("reason", "须填写申诉理由", "a reason is required (at most 2000 bytes)")
 	}
 	if actor == "" {
-		return Dispute{}, fieldErr("actor", "须提供操作人（X-Tongban-Actor）", "the acting user is required (X-Tongban-Actor)")
+		return Dispute{}, fieldErr("actor", "须提供操作人", "the acting user is required")
 	}
 	var d Dispute
 	var raw string
@@ -137,7 +137,7 @@ func (n *Node) OpenDispute(ctx context.Context, importID int64, row int, reason,
 // credit), partly_upheld (agreedFen of it) or rejected.
 func (n *Node) DecideDispute(ctx context.Context, id int64, outcome string, agreedFen int64, note, actor string) (Dispute, error) {
 	if actor == "" {
-		return Dispute{}, fieldErr("actor", "须提供操作人（X-Tongban-Actor）", "the acting user is required (X-Tongban-Actor)")
+		return Dispute{}, fieldErr("actor", "须提供操作人", "the acting user is required")
 	}
 	if outcome != DisputeUpheld && outcome != DisputePartly && outcome != DisputeReject {
 		return Dispute{}, fieldErr("outcome", "结果须为 upheld、partly_upheld 或 rejected", "outcome must be upheld, partly_upheld or rejected")
@@ -188,7 +188,7 @@ func (n *Node) DecideDispute(ctx context.Context, id int64, outcome string, agre
 // RecordCredit records a credit note against a dispute, in the current period.
 func (n *Node) RecordCredit(ctx context.Context, id int64, amountFen int64, reference, actor string) (Dispute, error) {
 	if actor == "" {
-		return Dispute{}, fieldErr("actor", "须提供操作人（X-Tongban-Actor）", "the acting user is required (X-Tongban-Actor)")
+		return Dispute{}, fieldErr("actor", "须提供操作人", "the acting user is required")
 	}
 	if amountFen <= 0 {
 		return Dispute{}, fieldErr("amount_fen", "贷项金额须为正", "amount_fen must be positive")

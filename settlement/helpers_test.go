@@ -13,12 +13,18 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tongban/tongban/internal/auth"
+	"github.com/tongban/tongban/internal/authkit"
 	"github.com/tongban/tongban/internal/bus"
 	"github.com/tongban/tongban/internal/envelope"
 	"github.com/tongban/tongban/internal/pg/pgtest"
+	"github.com/tongban/tongban/internal/pii"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	authkit.SetTestParams() // cheap password hashes; production parameters are tested in authkit
+	pgtest.Main(m)
+}
 
 // testClock is a settable clock for the node under test.
 type testClock struct {
@@ -35,22 +41,58 @@ type harness struct {
 	clock  *testClock
 	hall   *envelope.Keyring
 	offset atomic.Int64
+	tokens map[auth.Role]string // a write token per centre role, for staffNames' accounts
 }
+
+// staffNames are the harness's accounts: alice prepares, bob approves, carol
+// administers. Tests that call the node directly act as them too.
+var staffNames = map[auth.Role]string{auth.FinancePreparer: "alice", auth.FinanceApprover: "bob", auth.Admin: "carol"}
 
 var hallKey = ed25519.NewKeyFromSeed(make([]byte, 32))
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	db := pgtest.New(t, Migrations())
+	db := pgtest.New(t, Sources()...)
+	data, err := pii.NewAESKeyring("k1", map[string][]byte{"k1": pii.GenerateKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	keys := envelope.NewKeyring(Self, nil)
 	hall := envelope.NewKeyring("440100", hallKey)
 	keys.Trust("440100", hallKey.Public().(ed25519.PublicKey))
 	clock := &testClock{t: time.Date(2025, 4, 2, 10, 0, 0, 0, shanghai)}
-	n, err := NewNode(Options{DB: db, Keys: keys, Log: quietLog(), Clock: clock.Now, Tolerance: Tolerance{AbsFen: 0, BP: 0}})
+	n, err := NewNode(Options{DB: db, Keys: keys, Log: quietLog(), Clock: clock.Now, Tolerance: Tolerance{AbsFen: 0, BP: 0}, Data: data})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{n: n, clock: clock, hall: hall}
+	h := &harness{n: n, clock: clock, hall: hall, tokens: map[auth.Role]string{}}
+	for role, name := range staffNames {
+		h.tokens[role] = h.staff(t, name, role)
+	}
+	return h
+}
+
+// staff creates a centre account through the login service, as an administrator
+// would, and returns a write token for it.
+func (h *harness) staff(t testing.TB, username string, role auth.Role) string {
+	t.Helper()
+	ctx := context.Background()
+	u, err := h.n.Auth().CreateUser(ctx, auth.NewUser{Username: username, Name: "测试", Role: role, Hall: auth.Centre, Password: "test password 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.token(t, u.ID, u.Username, role)
+}
+
+// token issues a write token for an existing account.
+func (h *harness) token(t testing.TB, id uuid.UUID, username string, role auth.Role) string {
+	t.Helper()
+	tok, _, err := h.n.Auth().CreateToken(context.Background(), &auth.Principal{UserID: id, Username: username, Role: role, Hall: auth.Centre},
+		"test", []string{auth.ScopeWrite}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

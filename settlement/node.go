@@ -12,15 +12,18 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tongban/tongban/internal/auth"
 	"github.com/tongban/tongban/internal/bus"
 	"github.com/tongban/tongban/internal/envelope"
 	"github.com/tongban/tongban/internal/obs"
+	"github.com/tongban/tongban/internal/pg"
+	"github.com/tongban/tongban/internal/pii"
 )
 
 // Self is settlement's name on the bus: the "to" of every waybill envelope.
 const Self = "settlement"
 
-// Options wire a settlement node. DB, Keys and Log are required.
+// Options wire a settlement node. DB, Keys, Log and Data are required.
 type Options struct {
 	DB *pgxpool.Pool
 	// Bus is where waybill events come from; Run consumes them when Brokers is set.
@@ -40,6 +43,11 @@ type Options struct {
 	CloseSchedule string
 	// ConsumerGroup defaults to "tongban-settlement".
 	ConsumerGroup string
+	// Data seals finance and admin staff's TOTP secrets at rest; the ledger holds no
+	// personal data to seal.
+	Data pii.Cipher
+	// SecureCookies marks session cookies Secure (TLS here or at a proxy in front).
+	SecureCookies bool
 }
 
 // Tolerance is how far a billed amount may stray from the expected one and still
@@ -65,6 +73,8 @@ type Node struct {
 	clock   func() time.Time
 	mux     *http.ServeMux
 	routes  []string
+	access  map[string]routeAccess
+	auth    *auth.Service
 	metrics *metrics
 	layouts Layouts
 }
@@ -79,6 +89,9 @@ type metrics struct {
 func NewNode(opt Options) (*Node, error) {
 	if opt.DB == nil || opt.Keys == nil || opt.Log == nil {
 		return nil, errors.New("settlement: new node: DB, Keys and Log are required")
+	}
+	if opt.Data == nil {
+		return nil, errors.New("settlement: new node: a data key is required to seal TOTP secrets")
 	}
 	if opt.Clock == nil {
 		opt.Clock = time.Now
@@ -96,7 +109,11 @@ func NewNode(opt Options) (*Node, error) {
 		}
 		opt.Layouts = ls
 	}
-	n := &Node{opt: opt, db: opt.DB, log: opt.Log, clock: opt.Clock, mux: http.NewServeMux(), layouts: opt.Layouts}
+	n := &Node{opt: opt, db: opt.DB, log: opt.Log, clock: opt.Clock, mux: http.NewServeMux(), layouts: opt.Layouts,
+		access: map[string]routeAccess{}}
+	// Staff log in as at a hall; the scope is the centre, where finance roles belong.
+	n.auth = auth.New(auth.Options{DB: opt.DB, Scope: auth.Centre, Cipher: opt.Data, Audit: n.auditAuth, Clock: opt.Clock,
+		SecureCookies: opt.SecureCookies})
 	n.metrics = &metrics{
 		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tongban_settlement_waybill_events_total",
 			Help: "Waybill events applied, by type."}, []string{"type"}),
@@ -116,6 +133,13 @@ func NewNode(opt Options) (*Node, error) {
 	n.routesAPI()
 	return n, nil
 }
+
+// Auth is settlement's staff login service (accounts, tokens).
+func (n *Node) Auth() *auth.Service { return n.auth }
+
+// Sources are every schema settlement's database holds: its own (with its own
+// hash-chained audit log) and the staff accounts.
+func Sources() []pg.Source { return []pg.Source{Migrations(), auth.Migrations()} }
 
 // Handler serves the settlement API (and health endpoints when Options.Health is set).
 func (n *Node) Handler() http.Handler { return n.mux }

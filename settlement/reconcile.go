@@ -89,7 +89,7 @@ func (n *Node) Reconcile(ctx context.Context, carrier, account string, period Pe
 		return Reconciliation{}, err
 	}
 	if actor == "" {
-		return Reconciliation{}, fieldErr("actor", "须提供操作人（X-Tongban-Actor）", "the acting user is required (X-Tongban-Actor)")
+		return Reconciliation{}, fieldErr("actor", "须提供操作人", "the acting user is required")
 	}
 	tariffs, err := loadTariffs(ctx, n.db, carrier)
 	if err != nil {

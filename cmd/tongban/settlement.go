@@ -18,12 +18,13 @@ import (
 	"github.com/tongban/tongban/internal/node"
 	"github.com/tongban/tongban/internal/obs"
 	"github.com/tongban/tongban/internal/pg"
+	"github.com/tongban/tongban/internal/pii"
 	"github.com/tongban/tongban/settlement"
 )
 
 // runSettlement runs the central settlement node: its own database (a private
 // cluster "pg-settlement" under the data dir when no DSN is set), the waybill consumer,
-// the close job and the finance API.
+// the close job and the finance API behind staff login.
 func runSettlement(ctx context.Context, args []string) error {
 	var cfg config.Settlement
 	if _, err := config.Load(&cfg, "settlement", args); err != nil {
@@ -34,19 +35,15 @@ func runSettlement(ctx context.Context, args []string) error {
 	}
 	log := newLogger(cfg.LogLevel, "settlement")
 	log.Info("effective configuration", slog.Any("config", config.Effective(&cfg)))
-	layouts, err := settlement.LoadLayouts(cfg.LayoutsFile)
-	if err != nil {
-		return &config.Problem{Env: "TONGBAN_SETTLEMENT_BILL_LAYOUTS", Value: cfg.LayoutsFile, Accepted: err.Error()}
-	}
-	keys, err := settlementKeyring(cfg)
+	sec, err := loadSettlementSecrets(cfg)
 	if err != nil {
 		return err
 	}
-	migs, err := pg.Load(settlement.Migrations())
+	migs, err := settlementMigrations()
 	if err != nil {
 		return err
 	}
-	db, err := node.OpenDatabase(ctx, cfg.Common, "pg-settlement", "settlement", migs, log)
+	db, err := openSettlementDatabase(ctx, cfg.Common, migs, log)
 	if err != nil {
 		return err
 	}
@@ -56,19 +53,72 @@ func runSettlement(ctx context.Context, args []string) error {
 		return err
 	}
 	defer b.Close()
-	if err := ensureTopics(ctx, b.Config, nil); err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
+		return err
+	}
+	return serveSettlement(ctx, cfg, sec, db, b, migs, ln, log)
+}
+
+// settlementMigrations are settlement's schema and the staff accounts'.
+func settlementMigrations() ([]pg.Migration, error) { return pg.Load(settlement.Sources()...) }
+
+// openSettlementDatabase opens (and migrates) settlement's database: the DSN's, or a
+// private cluster "pg-settlement" under the data dir. `tongban user add` for the
+// centre's accounts needs the same database.
+func openSettlementDatabase(ctx context.Context, c config.Common, migs []pg.Migration, log *slog.Logger) (*node.Database, error) {
+	return node.OpenDatabase(ctx, c, "pg-settlement", "settlement", migs, log)
+}
+
+// settlementSecrets are settlement's keys: the halls' public signing keys it trusts
+// waybill events from, and the data key sealing staff's TOTP secrets.
+type settlementSecrets struct {
+	keys *envelope.Keyring
+	data *pii.AESKeyring
+}
+
+// loadSettlementSecrets reads the configured keys. A data key left empty is generated
+// once and kept under the data dir (keys/settlement/), right for the demo and
+// development and wrong for production, where it comes from a secret.
+func loadSettlementSecrets(cfg config.Settlement) (*settlementSecrets, error) {
+	keys, err := settlementKeyring(cfg)
+	if err != nil {
+		return nil, err
+	}
+	keyID, spec := cfg.DataKeyID, cfg.DataKeys.Reveal()
+	if spec == "" {
+		keyID = "local1"
+		b64, err := localSecret(filepath.Join(cfg.DataDir, "keys", "settlement", "data-local1.key"),
+			func() (string, error) { return pii.EncodeKey(pii.GenerateKey()), nil })
+		if err != nil {
+			return nil, err
+		}
+		spec = keyID + ":" + b64
+	}
+	data, err := pii.LoadAESKeyring(keyID, spec, "")
+	if err != nil {
+		return nil, &config.Problem{Env: "TONGBAN_DATA_KEYS", Value: "****", Accepted: err.Error()}
+	}
+	return &settlementSecrets{keys: keys, data: data}, nil
+}
+
+// serveSettlement runs the settlement node until ctx ends: HTTP, the consumer and the
+// close job, then an orderly drain. The demo can call it with its own listener.
+func serveSettlement(ctx context.Context, cfg config.Settlement, sec *settlementSecrets, db *node.Database, b *node.Bus, migs []pg.Migration, ln net.Listener, log *slog.Logger) error {
+	layouts, err := settlement.LoadLayouts(cfg.LayoutsFile)
+	if err != nil {
+		return &config.Problem{Env: "TONGBAN_SETTLEMENT_BILL_LAYOUTS", Value: cfg.LayoutsFile, Accepted: err.Error()}
+	}
+	if err := ensureTopics(ctx, b.Config, nil); err != nil {
 		return err
 	}
 	health := obs.NewHealth()
 	health.AddCheck("postgres", func(ctx context.Context) error { return pg.Check(ctx, db.Pool, migs) })
 	health.AddCheck("kafka", func(ctx context.Context) error { return bus.Ping(ctx, b.Config) })
-	n, err := settlement.NewNode(settlement.Options{DB: db.Pool, Bus: b.Config, Keys: keys, Log: log, Health: health,
+	n, err := settlement.NewNode(settlement.Options{DB: db.Pool, Bus: b.Config, Keys: sec.keys, Log: log, Health: health,
 		Layouts: layouts, CloseSchedule: cfg.CloseSchedule,
-		Tolerance: settlement.Tolerance{AbsFen: cfg.ToleranceFen, BP: cfg.ToleranceBP}})
+		Tolerance: settlement.Tolerance{AbsFen: cfg.ToleranceFen, BP: cfg.ToleranceBP},
+		Data:      sec.data, SecureCookies: cfg.TLSCertFile != "" || cfg.BehindTLS})
 	if err != nil {
 		return err
 	}
@@ -82,8 +132,8 @@ func runSettlement(ctx context.Context, args []string) error {
 			workErr = err
 		}
 	}()
-	log.Info("settlement serving", slog.String("url", "http://"+ln.Addr().String()), slog.Any("halls", keys.Partners()))
-	err = node.ServeListener(ctx, ln, n.Handler(), cfg.ShutdownTimeout, log)
+	log.Info("settlement serving", slog.String("url", "http://"+ln.Addr().String()), slog.Any("halls", sec.keys.Partners()))
+	err = node.ServeListenerTLS(ctx, ln, n.Handler(), node.TLSFiles{Cert: cfg.TLSCertFile, Key: cfg.TLSKeyFile}, cfg.ShutdownTimeout, log)
 	// Readiness fails first, HTTP has stopped accepting; the consumer finishes its
 	// message and commits, the close job finishes its run, then the bus and DB close.
 	health.Drain()

@@ -12,6 +12,8 @@ type Settlement struct {
 	ToleranceFen  int64    `env:"TONGBAN_SETTLEMENT_TOLERANCE_FEN" flag:"tolerance-fen" default:"1" help:"a bill line within this many fen of the expected fee counts as matched"`
 	ToleranceBP   int64    `env:"TONGBAN_SETTLEMENT_TOLERANCE_BP" flag:"tolerance-bp" default:"0" help:"a bill line within this many basis points (0.01 %) of the expected fee counts as matched"`
 	CloseSchedule string   `env:"TONGBAN_SETTLEMENT_CLOSE_SCHEDULE" flag:"close-schedule" default:"0 2 1 * *" help:"cron spec (Asia/Shanghai) of the job preparing the previous month's close; - turns it off"`
+	DataKeys      Secret   `env:"TONGBAN_DATA_KEYS" default:"" help:"AES-256 keys sealing finance staff's TOTP secrets at rest, id:base64 pairs separated by commas (or _FILE); several during rotation; empty keeps a generated key under the data dir (keys/settlement/)"`
+	DataKeyID     string   `env:"TONGBAN_DATA_KEY_ID" flag:"data-key-id" default:"" help:"id of the data key that seals new secrets; the others only open old ones"`
 	Common
 }
 
@@ -31,6 +33,9 @@ func (s *Settlement) Validate() error {
 	}
 	if s.CloseSchedule != "-" && len(strings.Fields(s.CloseSchedule)) != 5 {
 		return &Problem{"TONGBAN_SETTLEMENT_CLOSE_SCHEDULE", s.CloseSchedule, "a five-field cron spec such as \"0 2 1 * *\", or - to turn the job off"}
+	}
+	if (s.DataKeys == "") != (s.DataKeyID == "") {
+		return &Problem{"TONGBAN_DATA_KEY_ID", s.DataKeyID, "set together with TONGBAN_DATA_KEYS, naming one of its key ids"}
 	}
 	return s.Common.Validate()
 }
