@@ -13,6 +13,7 @@ build:
 
 deps:
 	@deploy/dev/ensure-postgres.sh
+	@if [ -x deploy/dev/ensure-chromium.sh ]; then deploy/dev/ensure-chromium.sh; fi
 
 demo: deps build
 	$(BIN) demo
