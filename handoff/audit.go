@@ -2,7 +2,9 @@ package handoff
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -41,4 +43,24 @@ func (n *Node) getAuditVerify(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, rep)
+}
+
+// runAuditRetention prunes audit records older than the retention once an hour. The
+// retention never goes below audit.MinRetention (six months), whatever is configured.
+func (n *Node) runAuditRetention(ctx context.Context) error {
+	keep := max(n.opt.AuditRetention, audit.MinRetention)
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if pruned, err := audit.Prune(ctx, n.opt.DB, n.now().Add(-keep)); err != nil && ctx.Err() == nil {
+			n.opt.Log.Warn("audit retention: prune failed", slog.String("err", err.Error()))
+		} else if pruned > 0 {
+			n.opt.Log.Info("audit retention: pruned", slog.Int64("rows", pruned))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
 }

@@ -50,6 +50,8 @@ type Options struct {
 	SealKeys map[string]*ecdh.PublicKey
 	// SecureCookies marks session cookies Secure (TLS here or at a proxy in front).
 	SecureCookies bool
+	// AuditRetention is how long audit records are kept (at least six months).
+	AuditRetention time.Duration
 }
 
 // Node is one city's hall.
@@ -118,6 +120,7 @@ func NewNode(opt Options) (*Node, error) {
 	n.OnTransition(n.auditTransition)
 	chainer := audit.NewChainer(opt.DB, opt.Log)
 	n.AddWorker(chainer.Run)
+	n.AddWorker(n.runAuditRetention)
 	for _, ext := range extensions {
 		if err := ext(n); err != nil {
 			return nil, err

@@ -80,7 +80,7 @@ func serveHall(ctx context.Context, cfg config.Hall, sec *hallSecrets, db *node.
 	health.AddCheck("kafka", func(ctx context.Context) error { return bus.Ping(ctx, b.Config) })
 	n, err := handoff.NewNode(handoff.Options{Code: cfg.Code, Name: cfg.Name, DB: db.Pool, Bus: b.Config, Keys: sec.keys,
 		Log: log, Health: health, Data: sec.data, Search: sec.search, Sealer: sec.sealer, SealKeys: sec.sealKeys,
-		SecureCookies: cfg.TLSCertFile != "" || cfg.BehindTLS})
+		SecureCookies: cfg.TLSCertFile != "" || cfg.BehindTLS, AuditRetention: cfg.AuditRetention})
 	if err != nil {
 		return err
 	}
