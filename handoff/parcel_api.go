@@ -11,16 +11,20 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tongban/tongban/courier"
+	"github.com/tongban/tongban/internal/auth"
 )
 
 // routes serves the parcel API (documented in openapi_parcels.yaml).
 func (p *Parcels) routes() {
 	p.n.Route("GET /api/v1/cases/{id}/parcels", p.listParcels)
 	p.n.Route("GET /api/v1/parcels/{pid}/custody", p.getCustody)
-	p.n.Route("POST /api/v1/parcels/{pid}/cancel", p.postCancel)
 	p.n.Route("GET /api/v1/parcel-incidents", p.listIncidents)
-	p.n.Route("POST /api/v1/parcel-incidents/{iid}/resolve", p.postResolve)
-	p.n.Route("POST /api/v1/courier/callbacks/{carrier}", p.callback)
+	// The window ships, so the window voids a waybill; an incident is settled by
+	// whoever works the parcel, at the window or the hall's desk.
+	p.n.RouteFor("POST /api/v1/parcels/{pid}/cancel", []auth.Role{auth.WindowClerk, auth.Admin}, p.postCancel)
+	p.n.RouteFor("POST /api/v1/parcel-incidents/{iid}/resolve", []auth.Role{auth.WindowClerk, auth.HallStaff, auth.Admin}, p.postResolve)
+	// Carriers log in with nothing: each push proves itself by its signature.
+	p.n.PublicRoute("POST /api/v1/courier/callbacks/{carrier}", p.callback)
 }
 
 var errParcelsOff = &FieldError{Field: "courier", ZH: "本大厅未启用快递跟踪", EN: "courier tracking is not set up at this hall"}

@@ -64,7 +64,7 @@ func BenchmarkCallbackIngest(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer pool.Close()
-	migs, err := pg.Load(Migrations(), courier.Migrations())
+	migs, err := pg.Load(parcelSources()...)
 	if err != nil {
 		b.Fatal(err)
 	}

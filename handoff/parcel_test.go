@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"context"
+	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/rand"
 	"io"
@@ -23,6 +24,7 @@ import (
 	"github.com/tongban/tongban/handoff/catalog"
 	"github.com/tongban/tongban/internal/bus"
 	"github.com/tongban/tongban/internal/envelope"
+	"github.com/tongban/tongban/internal/pg"
 	"github.com/tongban/tongban/internal/pg/pgtest"
 	"github.com/tongban/tongban/settlement"
 )
@@ -56,8 +58,8 @@ func newParcelWorld(t testing.TB, faults sim.Faults) *parcelWorld {
 	}
 	a, runA := w.hall(t, gz)
 	b, runB := w.hall(t, fs)
-	a.keys.Trust(fs, b.priv.Public().(ed25519.PublicKey))
-	b.keys.Trust(gz, a.priv.Public().(ed25519.PublicKey))
+	trust(a, b)
+	trust(b, a)
 	s, err := sim.New(sim.Config{SF: []sim.SFAccount{{PartnerID: simPartner, CheckWord: simCheckWord, MonthlyCard: "7551234567",
 		PushURL: a.base + "/api/v1/courier/callbacks/sf"}}, Seed: 7, Faults: faults, PushTimeout: 5 * time.Second})
 	if err != nil {
@@ -81,10 +83,22 @@ func newParcelWorld(t testing.TB, faults sim.Faults) *parcelWorld {
 	return w
 }
 
+// parcelSources are the hall's schemas with the courier tables, whether or not
+// Sources lists them yet.
+func parcelSources() []pg.Source {
+	srcs := Sources()
+	for _, s := range srcs {
+		if s.Domain == "courier" {
+			return srcs
+		}
+	}
+	return append(srcs, courier.Migrations())
+}
+
 // hall builds a hall on a database with the courier tables; run starts it.
 func (w *parcelWorld) hall(t testing.TB, code string) (*testHall, func()) {
 	t.Helper()
-	return w.hallOn(t, code, pgtest.New(t, Migrations(), courier.Migrations()))
+	return w.hallOn(t, code, pgtest.New(t, parcelSources()...))
 }
 
 func (w *parcelWorld) hallOn(t testing.TB, code string, pool *pgxpool.Pool) (*testHall, func()) {
@@ -94,7 +108,10 @@ func (w *parcelWorld) hallOn(t testing.TB, code string, pool *pgxpool.Pool) (*te
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	n, err := NewNode(Options{Code: code, DB: pool, Bus: w.bus, Keys: NewKeyring(code, priv), Log: log, Clock: w.clock})
+	data, search, sealer := hallKeys(t)
+	sealKeys := map[string]*ecdh.PublicKey{}
+	n, err := NewNode(Options{Code: code, DB: pool, Bus: w.bus, Keys: NewKeyring(code, priv), Log: log, Clock: w.clock,
+		Data: data, Search: search, Sealer: sealer, SealKeys: sealKeys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +124,8 @@ func (w *parcelWorld) hallOn(t testing.TB, code string, pool *pgxpool.Pool) (*te
 		}
 	}
 	srv := httptest.NewServer(n.Handler())
-	h := &testHall{Node: n, code: code, srv: srv, base: srv.URL, priv: priv}
+	h := &testHall{Node: n, code: code, srv: srv, base: srv.URL, priv: priv, sealer: sealer, sealKeys: sealKeys,
+		tokens: staffTokens(t, n.Auth(), code)}
 	run := func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
