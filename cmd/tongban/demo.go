@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/tongban/tongban/internal/node"
 	"github.com/tongban/tongban/internal/pg"
 	"github.com/tongban/tongban/internal/pii"
+	"github.com/tongban/tongban/settlement"
 )
 
 // runDemo runs every node for two (or more) cities in one process: one private
@@ -91,6 +93,10 @@ func runDemo(ctx context.Context, args []string) error {
 			}
 		}()
 	}
+	financeUsers, err := startDemoSettlement(hctx, cfg, admin, b, log, &wg, cancel, &urls)
+	if err != nil {
+		return err
+	}
 	simAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.BasePort+len(cfg.Halls)+2))
 	simCfg, err := simConfig(config.CourierSim{TimeScale: 600, Seed: 1})
 	if err != nil {
@@ -128,6 +134,7 @@ func runDemo(ctx context.Context, args []string) error {
 		}
 		fmt.Println()
 	}
+	fmt.Printf("  centre: %s\n", strings.Join(financeUsers, " "))
 	wg.Wait()
 	return errors.Join(errs...)
 }
@@ -189,6 +196,54 @@ func demoUsers(ctx context.Context, db *node.Database, code string) (map[auth.Ro
 		tokens[r] = tok
 	}
 	return tokens, nil
+}
+
+// startDemoSettlement runs the central settlement node beside the halls, trusting
+// their keys, with demo finance accounts. It returns their usernames.
+func startDemoSettlement(ctx context.Context, cfg config.Demo, admin string, b *node.Bus, log *slog.Logger,
+	wg *sync.WaitGroup, cancel context.CancelFunc, urls *[]string) ([]string, error) {
+	scfg := config.Settlement{Common: cfg.Common}
+	scfg.HTTPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.BasePort+len(cfg.Halls)+1))
+	sec, err := loadSettlementSecrets(scfg)
+	if err != nil {
+		return nil, err
+	}
+	migs, err := settlementMigrations()
+	if err != nil {
+		return nil, err
+	}
+	if err := pg.CreateDatabase(ctx, admin, "settlement", ""); err != nil {
+		return nil, err
+	}
+	db, err := node.OpenDSN(ctx, withDB(admin, "settlement"), true, migs, log)
+	if err != nil {
+		return nil, err
+	}
+	users, err := settlement.DemoUsers(ctx, auth.New(auth.Options{DB: db.Pool, Scope: auth.Centre}), demoPassword)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", scfg.HTTPAddr)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("demo: settlement: %w", err)
+	}
+	*urls = append(*urls, fmt.Sprintf("  settlement (finance)  http://%s/", scfg.HTTPAddr))
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer db.Close()
+		if err := serveSettlement(ctx, scfg, sec, db, b, migs, ln, log.With(slog.String("node", "settlement"))); err != nil {
+			log.Error("settlement stopped", slog.String("err", err.Error()))
+			cancel()
+		}
+	}()
+	names := make([]string, len(users))
+	for i, u := range users {
+		names[i] = u.Username
+	}
+	return names, nil
 }
 
 // demoPostgres returns an admin DSN: the configured one, or a private cluster's under

@@ -11,23 +11,27 @@ import (
 	"github.com/tongban/tongban/internal/pg"
 )
 
-// runMigrate applies the hall schema to TONGBAN_DATABASE_URL (or -database-url) and
-// reports the versions. Settlement joins when its domain lands.
+// runMigrate applies a node's schema (hall or settlement) to TONGBAN_DATABASE_URL (or
+// -database-url) and reports the versions.
 func runMigrate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	nodeKind := fs.String("node", "hall", "which node's schema: hall")
+	nodeKind := fs.String("node", "hall", "which node's schema: hall or settlement")
 	var cfg config.Hall
 	if _, err := config.LoadFlags(&cfg, fs, args); err != nil {
 		return wrapFlagErr(err)
 	}
-	if *nodeKind != "hall" {
-		return &config.Problem{Env: "-node", Value: *nodeKind, Accepted: "hall"}
+	if *nodeKind != "hall" && *nodeKind != "settlement" {
+		return &config.Problem{Env: "-node", Value: *nodeKind, Accepted: "hall or settlement"}
 	}
 	if cfg.DatabaseURL == "" {
 		return &config.Problem{Env: "TONGBAN_DATABASE_URL", Value: "", Accepted: "the DSN of the database to migrate"}
 	}
 	log := newLogger(cfg.LogLevel, "migrate")
-	migs, err := hallMigrations()
+	load := hallMigrations
+	if *nodeKind == "settlement" {
+		load = settlementMigrations
+	}
+	migs, err := load()
 	if err != nil {
 		return err
 	}
@@ -39,8 +43,13 @@ func runMigrate(ctx context.Context, args []string) error {
 	if err := pg.Check(ctx, db.Pool, migs); err != nil {
 		return err
 	}
-	last := migs[len(migs)-1]
-	log.Info("schema current", slog.String("domain", last.Domain), slog.Int("version", last.Version))
-	fmt.Printf("%s schema at version %d\n", last.Domain, last.Version)
+	latest := map[string]int{}
+	for _, m := range migs {
+		latest[m.Domain] = max(latest[m.Domain], m.Version)
+	}
+	for domain, v := range latest {
+		log.Info("schema current", slog.String("domain", domain), slog.Int("version", v))
+		fmt.Printf("%s schema at version %d\n", domain, v)
+	}
 	return nil
 }

@@ -29,21 +29,36 @@ func runUser(ctx context.Context, args []string) error {
 	role := fs.String("role", "", "window_clerk, hall_staff, supervisor, finance_preparer, finance_approver or admin")
 	scope := fs.String("scope", "", "the account's hall division code, or centre for finance; defaults to -code")
 	stdin := fs.Bool("password-stdin", false, "read the password from standard input instead of generating one")
+	nodeKind := fs.String("node", "hall", "whose accounts: hall (the -code hall's database) or settlement (the centre's finance staff)")
 	scopes := fs.String("scopes", "write", "token scopes: read or write")
 	if _, err := config.LoadFlags(&cfg, fs, args[1:]); err != nil {
 		return wrapFlagErr(err)
 	}
-	if *scope == "" {
-		*scope = cfg.Code
-	}
 	log := newLogger("warn", "user")
-	migs, err := hallMigrations()
-	if err != nil {
-		return err
-	}
-	db, err := node.OpenDatabase(ctx, cfg.Common, "pg-hall-"+cfg.Code, "hall_"+cfg.Code, migs, log)
-	if err != nil {
-		return err
+	var db *node.Database
+	switch *nodeKind {
+	case "hall":
+		if *scope == "" {
+			*scope = cfg.Code
+		}
+		migs, err := hallMigrations()
+		if err != nil {
+			return err
+		}
+		if db, err = node.OpenDatabase(ctx, cfg.Common, "pg-hall-"+cfg.Code, "hall_"+cfg.Code, migs, log); err != nil {
+			return err
+		}
+	case "settlement":
+		*scope = auth.Centre
+		migs, err := settlementMigrations()
+		if err != nil {
+			return err
+		}
+		if db, err = openSettlementDatabase(ctx, cfg.Common, migs, log); err != nil {
+			return err
+		}
+	default:
+		return &config.Problem{Env: "-node", Value: *nodeKind, Accepted: "hall or settlement"}
 	}
 	defer db.Close()
 	svc := auth.New(auth.Options{DB: db.Pool, Scope: *scope})
