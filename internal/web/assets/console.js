@@ -71,6 +71,14 @@
     }
     form.addEventListener("change", run);
     run();
+    // Ticking an item fills in the checklist's counts, which the clerk then corrects.
+    form.querySelectorAll("input[data-orig]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        var row = box.closest("tr"), o = row.querySelector("input[name^=orig_]"), c = row.querySelector("input[name^=copy_]");
+        if (box.checked && +o.value === 0 && +c.value === 0) { o.value = box.getAttribute("data-orig"); c.value = box.getAttribute("data-copy"); }
+        if (!box.checked) { o.value = 0; c.value = 0; }
+      });
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
