@@ -24,7 +24,7 @@ func consoleLogin(t testing.TB, h *testHall, username, password string) (*http.C
 	if err != nil {
 		t.Fatalf("login %s: %v", username, err)
 	}
-	return &http.Cookie{Name: auth.CookieName, Value: sess.Token}, sess.CSRF
+	return &http.Cookie{Name: h.Auth().CookieName(), Value: sess.Token}, sess.CSRF
 }
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -84,7 +84,7 @@ func TestConsolePagesCheckWhoCalls(t *testing.T) {
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			}
 			if s, ok := sessions[who]; ok {
-				req.AddCookie(&http.Cookie{Name: auth.CookieName, Value: s[0]})
+				req.AddCookie(&http.Cookie{Name: a.Auth().CookieName(), Value: s[0]})
 			}
 			resp, err := noRedirect.Do(req)
 			if err != nil {
@@ -141,7 +141,7 @@ func TestConsoleRefusesPostsWithoutCSRF(t *testing.T) {
 	sessions := map[string][2]string{string(auth.WindowClerk): {ck.Value, ""}}
 	req, _ := http.NewRequest("POST", a.base+"/console/cases/"+id+"/package", strings.NewReader("seal_no=X1"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(&http.Cookie{Name: auth.CookieName, Value: sessions[string(auth.WindowClerk)][0]})
+	req.AddCookie(&http.Cookie{Name: a.Auth().CookieName(), Value: sessions[string(auth.WindowClerk)][0]})
 	resp, err := noRedirect.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -52,7 +52,8 @@ func setupConsole(n *Node) error {
 	}
 	c := &console{n: n}
 	site, err := web.New(web.Options{Prefix: "/console", NodeZH: n.hallLabel(), NodeEN: nameEN, Dict: consoleDict,
-		Nav: consoleNav, Home: consoleHome, Secure: n.opt.SecureCookies, Log: n.opt.Log, Problem: consoleProblem, Funcs: consoleFuncs})
+		Nav: consoleNav, Home: consoleHome, Secure: n.opt.SecureCookies, Log: n.opt.Log, Problem: consoleProblem, Funcs: consoleFuncs,
+		Cookie: n.auth.CookieName()})
 	if err != nil {
 		return err
 	}

@@ -123,7 +123,7 @@ func TestSessionCookieCSRFAndWrongHall(t *testing.T) {
 	}
 	req := func(method, csrf string) (*http.Request, error) {
 		r := httptest.NewRequest(method, "/api/v1/x", nil)
-		r.AddCookie(&http.Cookie{Name: CookieName, Value: sess.Token})
+		r.AddCookie(&http.Cookie{Name: s.CookieName(), Value: sess.Token})
 		if csrf != "" {
 			r.Header.Set("X-CSRF-Token", csrf)
 		}
@@ -146,7 +146,7 @@ func TestSessionCookieCSRFAndWrongHall(t *testing.T) {
 	// The same account presented to another hall's node is refused.
 	other := New(Options{DB: s.opt.DB, Scope: "440600", Clock: s.opt.Clock})
 	r := httptest.NewRequest("GET", "/", nil)
-	r.AddCookie(&http.Cookie{Name: CookieName, Value: sess.Token})
+	r.AddCookie(&http.Cookie{Name: other.CookieName(), Value: sess.Token})
 	if _, err := other.Authenticate(r); !errors.Is(err, ErrWrongHall) {
 		t.Fatalf("wrong hall: %v", err)
 	}

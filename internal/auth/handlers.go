@@ -86,7 +86,7 @@ func (s *Service) postLogin(w http.ResponseWriter, r *http.Request) error {
 // cookie is the session cookie: HttpOnly so scripts cannot read it, SameSite=Strict
 // so other sites cannot ride on it, Secure behind TLS.
 func (s *Service) cookie(value string, expires time.Time) *http.Cookie {
-	return &http.Cookie{Name: CookieName, Value: value, Path: "/", Expires: expires, HttpOnly: true,
+	return &http.Cookie{Name: s.CookieName(), Value: value, Path: "/", Expires: expires, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: s.opt.SecureCookies}
 }
 

@@ -12,8 +12,13 @@ import (
 	"github.com/tongban/tongban/internal/authkit"
 )
 
-// CookieName is the session cookie.
+// CookieName is the prefix of the session cookie; each node's cookie is named after its
+// scope (CookieName + "_440100"), because browsers do not tell ports apart and two halls
+// on one host would otherwise log each other's staff out.
 const CookieName = "tongban_session"
+
+// CookieName is this node's session cookie.
+func (s *Service) CookieName() string { return CookieName + "_" + s.opt.Scope }
 
 // Authenticate resolves the caller from a bearer token or a session cookie and puts
 // it in the request's context. A request without credentials passes through without
@@ -27,7 +32,7 @@ func (s *Service) Authenticate(r *http.Request) (*http.Request, error) {
 		if err == nil && r.Method != http.MethodGet && r.Method != http.MethodHead && !p.canWrite() {
 			err = ErrForbidden
 		}
-	} else if c, cerr := r.Cookie(CookieName); cerr == nil && c.Value != "" {
+	} else if c, cerr := r.Cookie(s.CookieName()); cerr == nil && c.Value != "" {
 		p, err = s.bySession(r.Context(), c.Value)
 		if err == nil && unsafeMethod(r.Method) && !authkit.EqualTokens(csrfFrom(r), p.CSRF) {
 			err = ErrCSRF

@@ -113,9 +113,9 @@ func (s *Site) ProblemMsg(err error) Msg {
 }
 
 func (s *Site) clearSession(w http.ResponseWriter, r *http.Request) {
-	if _, err := r.Cookie(auth.CookieName); err != nil {
+	if _, err := r.Cookie(s.cookie()); err != nil {
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: auth.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: s.cookie(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
 }

@@ -50,7 +50,7 @@ func (s *Site) LoginPage(svc *auth.Service) http.HandlerFunc {
 			s.Render(w, r, status, "login", "login.title", loginView{Username: user, Next: next, Error: &m})
 			return
 		}
-		http.SetCookie(w, &http.Cookie{Name: auth.CookieName, Value: sess.Token, Path: "/", Expires: sess.Expires,
+		http.SetCookie(w, &http.Cookie{Name: svc.CookieName(), Value: sess.Token, Path: "/", Expires: sess.Expires,
 			HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
 		s.Flash(w, r, s.Msg("ok", "login.welcome", sess.User.Name))
 		to := next
@@ -81,7 +81,7 @@ func (s *Site) LogoutPage(svc *auth.Service) PageFunc {
 		if err := svc.Logout(r.Context(), p); err != nil {
 			return err
 		}
-		http.SetCookie(w, &http.Cookie{Name: auth.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		http.SetCookie(w, &http.Cookie{Name: svc.CookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 			SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
 		s.Flash(w, r, s.Msg("ok", "logout.done"))
 		s.Redirect(w, r, s.opt.Prefix+"/login")

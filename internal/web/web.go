@@ -53,6 +53,16 @@ type Options struct {
 	Problem func(error) Problem
 	// Funcs are extra template functions for the node's pages.
 	Funcs template.FuncMap
+	// Cookie is the node's session cookie name (auth.Service.CookieName); default
+	// auth.CookieName.
+	Cookie string
+}
+
+func (s *Site) cookie() string {
+	if s.opt.Cookie != "" {
+		return s.opt.Cookie
+	}
+	return auth.CookieName
 }
 
 // Site renders one node's console.
