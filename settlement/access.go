@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tongban/tongban/internal/auth"
+	"github.com/tongban/tongban/internal/web"
 )
 
 // Who may use which route of settlement. Every account belongs to the centre; hall
@@ -80,16 +81,5 @@ func loginName(s string) string {
 	return s
 }
 
-// securityHeaders go on every answer: no framing, no sniffing, no referrer leaks, a
-// strict content policy, HSTS on TLS. They are the hall's.
-func securityHeaders(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
-	h.Set("Cache-Control", "no-store")
-	if r.TLS != nil {
-		h.Set("Strict-Transport-Security", "max-age=31536000")
-	}
-}
+// securityHeaders are the headers every node sets (internal/web).
+func securityHeaders(w http.ResponseWriter, r *http.Request) { web.SecurityHeaders(w, r) }
