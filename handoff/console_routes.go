@@ -51,6 +51,10 @@ func setupConsole(n *Node) error {
 		nameEN = c + " Government Service Centre (" + n.opt.Code + ")"
 	}
 	c := &console{n: n}
+	// The hall's address alone leads staff to the console.
+	n.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/console/", http.StatusSeeOther)
+	})
 	site, err := web.New(web.Options{Prefix: "/console", NodeZH: n.hallLabel(), NodeEN: nameEN, Dict: consoleDict,
 		Nav: consoleNav, Home: consoleHome, Secure: n.opt.SecureCookies, Log: n.opt.Log, Problem: consoleProblem, Funcs: consoleFuncs,
 		Cookie: n.auth.CookieName()})

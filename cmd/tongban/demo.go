@@ -82,7 +82,7 @@ func runDemo(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("demo: hall %s: %w", code, err)
 		}
-		urls = append(urls, fmt.Sprintf("  hall %s  http://%s/", code, hall.HTTPAddr))
+		urls = append(urls, fmt.Sprintf("  hall %s  http://%s/console/", code, hall.HTTPAddr))
 		hlog := log
 		wg.Add(1)
 		go func() {
@@ -229,7 +229,7 @@ func startDemoSettlement(ctx context.Context, cfg config.Demo, admin string, b *
 		db.Close()
 		return nil, fmt.Errorf("demo: settlement: %w", err)
 	}
-	*urls = append(*urls, fmt.Sprintf("  settlement (finance)  http://%s/", scfg.HTTPAddr))
+	*urls = append(*urls, fmt.Sprintf("  settlement (finance)  http://%s/finance/", scfg.HTTPAddr))
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
