@@ -1,9 +1,11 @@
 package settlement
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -211,5 +213,38 @@ func TestFinanceConsoleShowsTheLedger(t *testing.T) {
 		}
 		get("/finance/bills", lang)
 		get("/finance/close", lang)
+	}
+
+	// Without JavaScript the upload is a plain multipart post, its CSRF token the
+	// form's first part; it lands on the import's page.
+	tok, csrf := financeSession(t, h, "alice", "test password 1")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("csrf_token", csrf)
+	for _, kv := range [][2]string{{"carrier", "sf"}, {"account", "P1"}, {"period", "2025-03"}, {"encoding", ""}} {
+		_ = mw.WriteField(kv[0], kv[1])
+	}
+	fw, _ := mw.CreateFormFile("file", "april.csv")
+	_, _ = io.WriteString(fw, sfHeader+sfRow("1", "SF1400000000009", "17.00", "17.00"))
+	_ = mw.Close()
+	post := func() (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/finance/bills", bytes.NewReader(body.Bytes()))
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.AddCookie(&http.Cookie{Name: h.n.Auth().CookieName(), Value: tok})
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	if code, loc := post(); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/finance/imports/") {
+		t.Fatalf("plain upload = %d %q", code, loc)
+	}
+	// The same post with another session's token is refused.
+	tok, _ = financeSession(t, h, "alice", "test password 1")
+	if code, _ := post(); code != http.StatusForbidden {
+		t.Fatalf("upload with a stale CSRF token = %d, want 403", code)
 	}
 }
