@@ -20,12 +20,9 @@ import (
 	"github.com/tongban/tongban/internal/authkit"
 )
 
-// consoleServer mounts the finance console on a harness node and serves it.
+// consoleServer serves a harness node, console included (NewNode mounts it).
 func consoleServer(t testing.TB, h *harness) *httptest.Server {
 	t.Helper()
-	if err := h.n.MountConsole(); err != nil {
-		t.Fatal(err)
-	}
 	srv := httptest.NewServer(h.n.Handler())
 	t.Cleanup(srv.Close)
 	return srv

@@ -131,6 +131,9 @@ func NewNode(opt Options) (*Node, error) {
 		opt.Health.Register(n.mux)
 	}
 	n.routesAPI()
+	if err := n.MountConsole(); err != nil {
+		return nil, err
+	}
 	return n, nil
 }
 
