@@ -148,22 +148,7 @@ func (c *console) postMove(move string) web.PageFunc {
 		}
 		id := r.PathValue("id")
 		to := "/console/cases/" + id
-		step := stepFromForm(r, move)
-		var extra func(tx pgx.Tx, h caseHead) error
-		switch move {
-		case TypeConcluded:
-			extra = func(tx pgx.Tx, h caseHead) error {
-				_, err := tx.Exec(r.Context(), `UPDATE cases SET result = $2 WHERE id = $1`, h.ID, step.Result)
-				return err
-			}
-		case TypeResultDispatched:
-			extra = func(tx pgx.Tx, h caseHead) error {
-				_, err := tx.Exec(r.Context(), `UPDATE cases SET result = jsonb_set(coalesce(result, '{}'), '{dispatch}', $2::jsonb) WHERE id = $1`,
-					h.ID, map[string]string{"method": step.Method, "waybill": step.Waybill})
-				return err
-			}
-		}
-		h, err := c.n.localMove(r.Context(), id, move, step, extra)
+		h, err := c.n.Step(r.Context(), id, move, stepFromForm(r, move))
 		if err != nil {
 			return c.refused(w, r, to, err)
 		}

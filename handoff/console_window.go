@@ -2,14 +2,10 @@ package handoff
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/tongban/tongban/handoff/catalog"
 	"github.com/tongban/tongban/handoff/ident"
@@ -203,40 +199,11 @@ func (c *console) postPackage(w http.ResponseWriter, r *http.Request) error {
 	if seal == "" || len(seal) > 40 {
 		return c.back(w, r, to, c.site.Msg("error", "package.seal_missing"))
 	}
-	err := c.n.packageCase(r.Context(), id, actor(r), seal)
+	err := c.n.Package(r.Context(), id, actor(r), PackageRequest{SealNo: seal})
 	if err != nil {
 		return c.refused(w, r, to, err)
 	}
 	return c.back(w, r, to, c.site.Msg("ok", "package.done", seal))
-}
-
-// packageCase is postPackage's transaction for the console (the manifest is what the
-// window received).
-func (n *Node) packageCase(ctx context.Context, ref, who, seal string) error {
-	return pgx.BeginFunc(ctx, n.opt.DB, func(tx pgx.Tx) error {
-		c, err := lockCase(ctx, tx, ref)
-		if err != nil {
-			return err
-		}
-		if c.Origin != n.opt.Code {
-			return ErrNotYours
-		}
-		if c.State != Accepted {
-			return &StateError{Move: "package", Current: c.State}
-		}
-		manifest, err := manifestFromIntake(ctx, tx, c.ID)
-		if err != nil {
-			return err
-		}
-		if len(manifest) == 0 {
-			return fieldErr("manifest", "没有可封装的材料", "nothing was received to package")
-		}
-		mj, _ := json.Marshal(manifest)
-		if _, err := tx.Exec(ctx, `UPDATE cases SET seal_no = $2, manifest = $3, updated_at = $4 WHERE id = $1`, c.ID, seal, mj, n.now()); err != nil {
-			return err
-		}
-		return n.recordEvent(ctx, tx, c.ID, n.opt.Code, who, "package", "", "", uuid.Nil, map[string]any{"seal_no": seal, "manifest": manifest})
-	})
 }
 
 func (c *console) postDispatch(w http.ResponseWriter, r *http.Request) error {

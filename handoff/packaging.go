@@ -192,13 +192,21 @@ func (n *Node) postPackage(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
+	if err := n.Package(r.Context(), r.PathValue("id"), actor(r), req); err != nil {
+		return err
+	}
+	return n.answerCase(w, r, http.StatusOK)
+}
+
+// Package seals a case's paper at the origin window: the seal number on the bag and
+// the manifest of what is inside (by default what the window received).
+func (n *Node) Package(ctx context.Context, ref, who string, req PackageRequest) error {
 	req.SealNo = strings.TrimSpace(req.SealNo)
 	if req.SealNo == "" || len(req.SealNo) > 40 {
 		return fieldErr("seal_no", "请扫描或填写封签号（不超过 40 字符）", "scan or type the seal number (at most 40 characters)")
 	}
-	ctx := r.Context()
-	err := pgx.BeginFunc(ctx, n.opt.DB, func(tx pgx.Tx) error {
-		c, err := lockCase(ctx, tx, r.PathValue("id"))
+	return pgx.BeginFunc(ctx, n.opt.DB, func(tx pgx.Tx) error {
+		c, err := lockCase(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
@@ -214,6 +222,9 @@ func (n *Node) postPackage(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 		}
+		if len(manifest) == 0 {
+			return fieldErr("manifest", "没有可封装的材料", "nothing was received to package")
+		}
 		for i, l := range manifest {
 			if l.ID == "" || l.Originals < 0 || l.Copies < 0 || l.Originals+l.Copies == 0 {
 				return fieldErr(fmt.Sprintf("manifest[%d]", i), "清单每行须有材料编号和份数", "each line needs an id and a count")
@@ -223,18 +234,9 @@ func (n *Node) postPackage(w http.ResponseWriter, r *http.Request) error {
 		if _, err := tx.Exec(ctx, `UPDATE cases SET seal_no = $2, manifest = $3, updated_at = $4 WHERE id = $1`, c.ID, req.SealNo, mj, n.now()); err != nil {
 			return err
 		}
-		return n.recordEvent(ctx, tx, c.ID, n.opt.Code, actor(r), "package", "", "", uuid.Nil,
+		return n.recordEvent(ctx, tx, c.ID, n.opt.Code, who, "package", "", "", uuid.Nil,
 			map[string]any{"seal_no": req.SealNo, "manifest": manifest})
 	})
-	if err != nil {
-		return err
-	}
-	c, err := n.loadCase(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	c.mask()
-	return writeJSON(w, http.StatusOK, c)
 }
 
 func manifestFromIntake(ctx context.Context, tx pgx.Tx, id uuid.UUID) ([]ManifestLine, error) {

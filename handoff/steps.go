@@ -12,9 +12,29 @@ import (
 	"github.com/tongban/tongban/handoff/ident"
 )
 
-// postStep serves the moves whose body is a Step: accept, request-correction,
+// Step makes one of the moves whose payload is a Step (accept, request-correction,
 // supplement, reject, pause, resume, conclude, dispatch-result, deliver-result, close,
-// withdraw. Each is one compare-and-set transition with its message to the partner.
+// withdraw): one compare-and-set transition with its message to the partner, keeping
+// the result's columns for the moves that carry one. The API and the console share it.
+func (n *Node) Step(ctx context.Context, ref, move string, step Step) (caseHead, error) {
+	var extra func(tx pgx.Tx, c caseHead) error
+	switch move {
+	case TypeConcluded:
+		extra = func(tx pgx.Tx, c caseHead) error {
+			_, err := tx.Exec(ctx, `UPDATE cases SET result = $2 WHERE id = $1`, c.ID, step.Result)
+			return err
+		}
+	case TypeResultDispatched:
+		extra = func(tx pgx.Tx, c caseHead) error {
+			_, err := tx.Exec(ctx, `UPDATE cases SET result = jsonb_set(coalesce(result, '{}'), '{dispatch}', $2::jsonb) WHERE id = $1`,
+				c.ID, map[string]string{"method": step.Method, "waybill": step.Waybill})
+			return err
+		}
+	}
+	return n.localMove(ctx, ref, move, step, extra)
+}
+
+// postStep serves Step moves over the API.
 func (n *Node) postStep(move string) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var step Step
@@ -22,21 +42,7 @@ func (n *Node) postStep(move string) apiFunc {
 			return err
 		}
 		step.Actor = actor(r)
-		var extra func(tx pgx.Tx, c caseHead) error
-		switch move {
-		case TypeConcluded:
-			extra = func(tx pgx.Tx, c caseHead) error {
-				_, err := tx.Exec(r.Context(), `UPDATE cases SET result = $2 WHERE id = $1`, c.ID, step.Result)
-				return err
-			}
-		case TypeResultDispatched:
-			extra = func(tx pgx.Tx, c caseHead) error {
-				_, err := tx.Exec(r.Context(), `UPDATE cases SET result = jsonb_set(coalesce(result, '{}'), '{dispatch}', $2::jsonb) WHERE id = $1`,
-					c.ID, map[string]string{"method": step.Method, "waybill": step.Waybill})
-				return err
-			}
-		}
-		if _, err := n.localMove(r.Context(), r.PathValue("id"), move, step, extra); err != nil {
+		if _, err := n.Step(r.Context(), r.PathValue("id"), move, step); err != nil {
 			return err
 		}
 		return n.answerCase(w, r, http.StatusOK)
