@@ -33,8 +33,9 @@ type supervisionView struct {
 	Days    int
 }
 
-// lights counts open cases by the light of their worst open clock, grouped by col, as
-// the supervision API's board does.
+// lights counts open cases by the light of their worst open clock, grouped by col (a
+// case counts once; a paused clock keeps the light it had when it stopped). The
+// supervision API and the console's board share it.
 func (n *Node) lights(ctx context.Context, col string) ([]LightCount, error) {
 	rows, err := n.opt.DB.Query(ctx, `WITH open AS (
 		SELECT case_id, coalesce(nullif(`+col+`, ''), '—') AS key, state, `+lightSev+` AS sev
@@ -112,19 +113,9 @@ func (c *console) supervision(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (c *console) overdue(w http.ResponseWriter, r *http.Request) error {
-	now := c.n.now()
-	rows, err := c.n.opt.DB.Query(r.Context(), `SELECT `+timerViewCols+` FROM timers
-		WHERE state <> 'closed' AND due_at <= CASE WHEN state = 'paused' THEN paused_at ELSE $1 END
-		ORDER BY due_at, id LIMIT 500`, now)
+	list, err := c.n.Deadlines().Overdue(r.Context(), 500)
 	if err != nil {
-		return deadlineErr("console overdue", err)
-	}
-	list, err := pgx.CollectRows(rows, scanTimerView)
-	if err != nil {
-		return deadlineErr("console overdue", err)
-	}
-	for i := range list {
-		c.n.Deadlines().finish(&list[i], now)
+		return err
 	}
 	return c.render(w, r, http.StatusOK, "overdue", "overdue.title", list)
 }

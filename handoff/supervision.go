@@ -186,20 +186,9 @@ func (d *Deadlines) getLights(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return fieldErr("by", "分组须为 hall、matter、department 或 clerk", "must be hall, matter, department or clerk")
 	}
-	rows, err := d.n.opt.DB.Query(r.Context(), `WITH open AS (
-		SELECT case_id, `+col+` AS key, state,
-		       CASE WHEN ref >= due_at THEN 3 WHEN ref >= red_at THEN 2 WHEN ref >= warn_at THEN 1 ELSE 0 END AS sev
-		FROM (SELECT *, CASE WHEN state = 'paused' THEN paused_at ELSE $1 END AS ref FROM timers WHERE state <> 'closed') t
-	), worst AS (SELECT DISTINCT ON (case_id) * FROM open ORDER BY case_id, sev DESC)
-	SELECT key, count(*) FILTER (WHERE sev = 0), count(*) FILTER (WHERE sev = 1), count(*) FILTER (WHERE sev = 2),
-	       count(*) FILTER (WHERE sev = 3), count(*) FILTER (WHERE state = 'paused')
-	FROM worst GROUP BY key ORDER BY key`, d.now())
+	counts, err := d.n.lights(r.Context(), col)
 	if err != nil {
-		return deadlineErr("lights", err)
-	}
-	counts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[LightCount])
-	if err != nil {
-		return deadlineErr("lights", err)
+		return err
 	}
 	if counts == nil {
 		counts = []LightCount{}
@@ -226,23 +215,33 @@ func (d *Deadlines) getOverdue(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := d.now()
-	rows, err := d.n.opt.DB.Query(r.Context(), `SELECT `+timerViewCols+` FROM timers
-		WHERE state <> 'closed' AND due_at <= CASE WHEN state = 'paused' THEN paused_at ELSE $1 END
-		ORDER BY due_at, id LIMIT $2`, now, limit)
+	list, err := d.Overdue(r.Context(), limit)
 	if err != nil {
-		return deadlineErr("overdue", err)
-	}
-	list, err := pgx.CollectRows(rows, scanTimerView)
-	if err != nil {
-		return deadlineErr("overdue", err)
-	}
-	for i := range list {
-		d.finish(&list[i], now)
+		return err
 	}
 	if list == nil {
 		list = []TimerView{}
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"at": now, "overdue": list})
+}
+
+// Overdue lists open clocks past their limit, longest overdue first.
+func (d *Deadlines) Overdue(ctx context.Context, limit int) ([]TimerView, error) {
+	now := d.now()
+	rows, err := d.n.opt.DB.Query(ctx, `SELECT `+timerViewCols+` FROM timers
+		WHERE state <> 'closed' AND due_at <= CASE WHEN state = 'paused' THEN paused_at ELSE $1 END
+		ORDER BY due_at, id LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, deadlineErr("overdue", err)
+	}
+	list, err := pgx.CollectRows(rows, scanTimerView)
+	if err != nil {
+		return nil, deadlineErr("overdue", err)
+	}
+	for i := range list {
+		d.finish(&list[i], now)
+	}
+	return list, nil
 }
 
 // getAlerts lists the latest alerts this hall fired and whether they were delivered.
