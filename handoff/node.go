@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tongban/tongban/courier"
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/auth"
 	"github.com/tongban/tongban/internal/bus"
@@ -134,7 +135,7 @@ func (n *Node) Auth() *auth.Service { return n.auth }
 
 // Sources are every schema a hall's database holds.
 func Sources() []pg.Source {
-	return []pg.Source{Migrations(), auth.Migrations(), audit.Migrations()}
+	return []pg.Source{Migrations(), auth.Migrations(), audit.Migrations(), courier.Migrations()}
 }
 
 // Handler serves the hall's HTTP API.

@@ -23,7 +23,10 @@ type ScenarioOptions struct {
 	Tokens   map[string]map[auth.Role]string // division code -> role -> API token
 	Interval time.Duration                   // between new applications
 	Step     time.Duration                   // between the steps of one case
-	Log      *slog.Logger
+	// CourierDelivers: the parcel's progress comes from the courier's pushes, so the
+	// script neither types a waybill nor records the parcel's movement by hand.
+	CourierDelivers bool
+	Log             *slog.Logger
 }
 
 // RunScenario plays window clerks and hall staff through the public API so a newcomer
@@ -101,13 +104,16 @@ func (s *scenario) play(ctx context.Context, n int, origin, dest string) error {
 		return fmt.Errorf("intake: %s", out)
 	}
 	id, caseNo := res.Case.ID.String(), res.Case.CaseNo
-	steps := []scenStep{
-		{origin, "/package", PackageRequest{SealNo: fmt.Sprintf("FZ%s%04d", origin[:4], n)}, ""},
-		{origin, "/dispatch", DispatchRequest{Waybill: fmt.Sprintf("SF%013d", 1400000000000+int64(n))}, ""},
-		{origin, "/parcel", Step{Status: "in_transit"}, ""},
-		{origin, "/parcel", Step{Status: "delivered"}, ""},
-		{dest, "receive", ReceiveRequest{Scan: caseNo}, Delivered},
+	steps := []scenStep{{origin, "/package", PackageRequest{SealNo: fmt.Sprintf("FZ%s%04d", origin[:4], n)}, ""}}
+	if s.opt.CourierDelivers {
+		steps = append(steps, scenStep{origin, "/dispatch", DispatchRequest{}, ""})
+	} else {
+		steps = append(steps,
+			scenStep{origin, "/dispatch", DispatchRequest{Waybill: fmt.Sprintf("SF%013d", 1400000000000+int64(n))}, ""},
+			scenStep{origin, "/parcel", Step{Status: "in_transit"}, ""},
+			scenStep{origin, "/parcel", Step{Status: "delivered"}, ""})
 	}
+	steps = append(steps, scenStep{dest, "receive", ReceiveRequest{Scan: caseNo}, Delivered})
 	switch {
 	case n%7 == 5:
 		steps = append(steps, scenStep{dest, "/reject", Step{Reasons: []string{"申请事项不属于本部门职权范围"}}, ""}, scenStep{origin, "/close", Step{}, Rejected})

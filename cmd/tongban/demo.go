@@ -5,6 +5,7 @@ import (
 
 	"errors"
 	"fmt"
+	"github.com/tongban/tongban/courier"
 	"github.com/tongban/tongban/courier/sim"
 	"github.com/tongban/tongban/handoff"
 	"log/slog"
@@ -63,6 +64,27 @@ func runDemo(ctx context.Context, args []string) error {
 	defer cancel()
 	var urls []string
 	tokens := map[string]map[auth.Role]string{}
+	// The courier simulator first: each hall has its own simulated SF account, whose
+	// route pushes come back to that hall's callback route.
+	simAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.BasePort+len(cfg.Halls)+2))
+	simURL := "http://" + simAddr
+	simCfg, err := simConfig(config.CourierSim{TimeScale: 3600, Seed: 1})
+	if err != nil {
+		return err
+	}
+	for i, code := range cfg.Halls {
+		acc := demoSFAccount(code)
+		acc.PushURL = fmt.Sprintf("http://127.0.0.1:%d/api/v1/courier/callbacks/sf", cfg.BasePort+i+1)
+		simCfg.SF = append(simCfg.SF, acc)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := sim.Run(hctx, simAddr, simCfg, log.With(slog.String("node", "courier-sim"))); err != nil && hctx.Err() == nil {
+			log.Error("courier simulator stopped", slog.String("err", err.Error()))
+		}
+	}()
+	urls = append(urls, fmt.Sprintf("  courier simulator  %s/ (SF /sf, EMS /ems, kuaidi100 /kuaidi100; bills at /sim/bills)", simURL))
 	for i, code := range cfg.Halls {
 		hall := config.Hall{Code: code, Common: cfg.Common}
 		hall.HTTPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.BasePort+i+1))
@@ -84,10 +106,14 @@ func runDemo(ctx context.Context, args []string) error {
 		}
 		urls = append(urls, fmt.Sprintf("  hall %s  http://%s/console/", code, hall.HTTPAddr))
 		hlog := log
+		carrier, err := demoCourier(simURL, "http://"+hall.HTTPAddr, code)
+		if err != nil {
+			return err
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = serveHall(hctx, hall, secrets[code], db, b, migs, ln, hlog)
+			errs[i] = serveHall(hctx, hall, secrets[code], db, b, migs, ln, carrier, hlog)
 			if errs[i] != nil {
 				cancel() // one hall failing stops the demo rather than half-running it
 			}
@@ -97,19 +123,6 @@ func runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	simAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.BasePort+len(cfg.Halls)+2))
-	simCfg, err := simConfig(config.CourierSim{TimeScale: 600, Seed: 1})
-	if err != nil {
-		return err
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := sim.Run(hctx, simAddr, simCfg, log.With(slog.String("node", "courier-sim"))); err != nil && hctx.Err() == nil {
-			log.Error("courier simulator stopped", slog.String("err", err.Error()))
-		}
-	}()
-	urls = append(urls, fmt.Sprintf("  courier simulator  http://%s/ (SF /sf, EMS /ems, kuaidi100 /kuaidi100; bills at /sim/bills)", simAddr))
 	if cfg.Scenario > 0 {
 		bases := map[string]string{}
 		for i, code := range cfg.Halls {
@@ -118,7 +131,8 @@ func runDemo(ctx context.Context, args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			handoff.RunScenario(hctx, handoff.ScenarioOptions{Halls: bases, Tokens: tokens, Interval: cfg.Scenario, Step: time.Second, Log: log})
+			handoff.RunScenario(hctx, handoff.ScenarioOptions{Halls: bases, Tokens: tokens, Interval: cfg.Scenario, Step: time.Second,
+				CourierDelivers: true, Log: log})
 		}()
 	}
 	fmt.Println("Tongban demo is running. Point a browser at:")
@@ -137,6 +151,11 @@ func runDemo(ctx context.Context, args []string) error {
 	fmt.Printf("  centre: %s\n", strings.Join(financeUsers, " "))
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// demoSFAccount is a demo hall's simulated SF account.
+func demoSFAccount(code string) sim.SFAccount {
+	return sim.SFAccount{PartnerID: "TB_SF_" + code, CheckWord: courier.Secret("sim-sf-check-word-" + code), MonthlyCard: "755" + code}
 }
 
 // demoSecrets gives every demo hall its keys (kept under the data dir) and makes

@@ -54,7 +54,11 @@ func runHall(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Info("hall keys", slog.String("partners_entry", secrets.publicEntry()))
-	return serveHall(ctx, cfg, secrets, db, b, migs, ln, log)
+	carrier, err := hallCourier(log)
+	if err != nil {
+		return err
+	}
+	return serveHall(ctx, cfg, secrets, db, b, migs, ln, carrier, log)
 }
 
 // hallCatalogue reads the configured catalogue file, or the built-in demo catalogue.
@@ -71,7 +75,8 @@ func hallCatalogue(cfg config.Hall) (catalog.Catalogue, error) {
 
 // serveHall runs one hall until ctx ends: HTTP and background workers, then an
 // orderly drain. The demo calls it once per city.
-func serveHall(ctx context.Context, cfg config.Hall, sec *hallSecrets, db *node.Database, b *node.Bus, migs []pg.Migration, ln net.Listener, log *slog.Logger) error {
+func serveHall(ctx context.Context, cfg config.Hall, sec *hallSecrets, db *node.Database, b *node.Bus, migs []pg.Migration,
+	ln net.Listener, carrier *handoff.CourierSetup, log *slog.Logger) error {
 	if err := ensureTopics(ctx, b.Config, []string{cfg.Code}); err != nil {
 		return err
 	}
@@ -84,6 +89,7 @@ func serveHall(ctx context.Context, cfg config.Hall, sec *hallSecrets, db *node.
 	if err != nil {
 		return err
 	}
+	n.Parcels().Use(carrier)
 	cat, err := hallCatalogue(cfg)
 	if err != nil && !errors.Is(err, catalog.ErrUnknownHall) {
 		return fmt.Errorf("catalogue: %w", err)

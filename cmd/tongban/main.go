@@ -10,6 +10,7 @@ import (
 	"sort"
 	"syscall"
 
+	"github.com/tongban/tongban/courier"
 	"github.com/tongban/tongban/internal/config"
 	"github.com/tongban/tongban/internal/node"
 	"github.com/tongban/tongban/internal/pg"
@@ -110,6 +111,9 @@ func notBuilt(name, issue string) func(context.Context, []string) error {
 }
 
 func runConfigDoc(_ context.Context, _ []string) error {
-	fmt.Print(config.Markdown(&config.Hall{}, &config.Demo{}, &config.Settlement{}, &config.CourierSim{}))
+	fmt.Print(config.Markdown(&config.Hall{}, &courier.Config{}, &config.Demo{}, &config.Settlement{}, &config.CourierSim{}))
+	fmt.Println("\nCarrier accounts are read by their adapters: TONGBAN_SF_BASE_URL, TONGBAN_SF_PARTNER_ID, TONGBAN_SF_CHECK_WORD(_FILE),\n" +
+		"TONGBAN_SF_MONTHLY_CARD, TONGBAN_SF_PUSH_TOKEN(_FILE); TONGBAN_EMS_BASE_URL, TONGBAN_EMS_APP_KEY, TONGBAN_EMS_SECRET(_FILE);\n" +
+		"TONGBAN_KUAIDI100_BASE_URL, TONGBAN_KUAIDI100_CUSTOMER, TONGBAN_KUAIDI100_KEY(_FILE), TONGBAN_KUAIDI100_SALT(_FILE).")
 	return nil
 }

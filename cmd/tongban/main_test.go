@@ -196,7 +196,8 @@ func TestDemoServesAndStopsCleanly(t *testing.T) {
 }
 
 var (
-	residentIDRe = regexp.MustCompile(`\d{17}[\dXx]`)
+	// Exactly 18 characters: a 20-digit case number is not an ID number.
+	residentIDRe = regexp.MustCompile(`(?:^|[^\dXx])(\d{17}[\dXx])(?:[^\dXx]|$)`)
 	mobileRe     = regexp.MustCompile(`(^|\D)1[3-9]\d{9}(\D|$)`)
 )
 
@@ -208,8 +209,8 @@ func assertNoSecretsInLogs(t *testing.T, logs, dir string) {
 	if !strings.Contains(logs, "intake") && !strings.Contains(logs, "migrations applied") {
 		t.Fatal("the demo logged nothing to scan")
 	}
-	for _, m := range residentIDRe.FindAllString(logs, -1) {
-		if ident.ValidResidentID(m) == nil {
+	for _, sub := range residentIDRe.FindAllStringSubmatch(logs, -1) {
+		if m := sub[1]; ident.ValidResidentID(m) == nil {
 			t.Errorf("a resident ID number reached the logs: %s…", m[:6])
 		}
 	}
