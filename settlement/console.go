@@ -54,6 +54,10 @@ func (n *Node) MountConsole() error {
 	if _, loaded := consoles.LoadOrStore(n, c); loaded {
 		return errors.New("settlement: mount console: already mounted")
 	}
+	// The node's address alone leads finance staff to the console.
+	n.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/finance/", http.StatusSeeOther)
+	})
 	site, err := web.New(web.Options{Prefix: "/finance", NodeZH: "结算中心 · 财务", NodeEN: "Settlement centre · Finance",
 		Dict: financeDict, Nav: financeNav, Home: financeHome, Secure: n.opt.SecureCookies, Log: n.log,
 		Problem: financeProblem, Funcs: financeFuncs, Cookie: n.auth.CookieName()})
