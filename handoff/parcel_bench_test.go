@@ -2,6 +2,8 @@ package handoff
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -80,6 +82,11 @@ func BenchmarkCallbackIngest(b *testing.B) {
 		b.Fatal(err)
 	}
 	a.Parcels().Use(setup)
+	// The partner is not running (its work would share this machine), but packages
+	// are sealed for it, so it needs its keys registered.
+	_, partnerPriv, _ := ed25519.GenerateKey(rand.Reader)
+	_, _, partnerSealer := hallKeys(b)
+	trust(a, &testHall{code: fs, priv: partnerPriv, sealer: partnerSealer})
 	run()
 
 	// Cases dispatched with typed waybills, so no order is placed during the run.
@@ -93,6 +100,9 @@ func BenchmarkCallbackIngest(b *testing.B) {
 			a.must(b, 200, "POST", "/api/v1/cases/"+id+"/dispatch", DispatchRequest{Waybill: waybills[i]})
 		}
 	})
+	if b.Failed() {
+		b.FailNow()
+	}
 	steps := []struct {
 		code, text string
 		after      time.Duration
@@ -118,6 +128,7 @@ func BenchmarkCallbackIngest(b *testing.B) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
 	url := a.base + "/api/v1/courier/callbacks/sf"
 	var refused atomic.Int64
+	var firstRefusal atomic.Value
 	b.ResetTimer()
 	start := time.Now()
 	next.Store(0)
@@ -132,10 +143,14 @@ func BenchmarkCallbackIngest(b *testing.B) {
 			resp.Body.Close()
 			if string(ans) != sf.PushOK {
 				refused.Add(1)
+				firstRefusal.CompareAndSwap(nil, fmt.Sprintf("%d %s", resp.StatusCode, ans))
 			}
 		}
 	})
 	pushed := time.Since(start)
+	if n := refused.Load(); n > 0 {
+		b.Fatalf("%d pushes refused, first: %v", n, firstRefusal.Load())
+	}
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		var delivered int
@@ -152,9 +167,6 @@ func BenchmarkCallbackIngest(b *testing.B) {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	if refused.Load() > 0 {
-		b.Fatalf("%d pushes refused", refused.Load())
-	}
 	events := float64(cases * len(steps))
 	eps := events / elapsed.Seconds()
 	var batches int
