@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/courier"
-	"github.com/tongban/tongban/courier/ems"
-	"github.com/tongban/tongban/courier/kuaidi100"
 	"github.com/tongban/tongban/courier/sf"
 	"github.com/tongban/tongban/handoff"
 )
@@ -16,41 +14,12 @@ import (
 // TONGBAN_SF_*, TONGBAN_EMS_*, TONGBAN_KUAIDI100_*). A hall with no carrier endpoint
 // configured still works: clerks type the waybill and record the parcel's progress.
 func hallCourier(log *slog.Logger) (*handoff.CourierSetup, error) {
-	cfg, err := courier.ConfigFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	var acc handoff.CourierAccounts
-	switch cfg.Carrier {
-	case "sf":
-		c, err := sf.ConfigFromEnv()
-		if err != nil {
-			return nil, err
-		}
-		if c.Client.BaseURL == "" {
-			log.Info("no courier endpoint configured (TONGBAN_SF_BASE_URL): waybills are typed by the window")
-			return nil, nil
-		}
-		acc.SF = &c
-	case "ems":
-		c, err := ems.ConfigFromEnv()
-		if err != nil {
-			return nil, err
-		}
-		acc.EMS = &c
-	default:
-		return nil, nil
-	}
-	if cfg.Tracking == "kuaidi100" {
-		c, err := kuaidi100.ConfigFromEnv()
-		if err != nil {
-			return nil, err
-		}
-		acc.Kuaidi100 = &c
-	}
-	setup, err := handoff.NewCourierSetup(cfg, acc)
+	setup, err := handoff.CourierSetupFromEnv()
 	if err != nil {
 		return nil, fmt.Errorf("courier: %w", err)
+	}
+	if setup == nil {
+		log.Info("no courier endpoint configured (TONGBAN_SF_BASE_URL): waybills are typed by the window")
 	}
 	return setup, nil
 }
