@@ -116,20 +116,7 @@ func (p *Parcels) moveChunk(ctx context.Context, chunk []courier.Parcel) error {
 			if c.sideOf(p.n.opt.Code)&m.By == 0 || !m.allows(c.State) {
 				continue // past it already, or not ours to move
 			}
-			now, seq := p.n.now(), c.OutSeq+1
-			if _, err := tx.Exec(ctx, `UPDATE cases SET state = $3, out_seq = $4, state_changed_at = $5, updated_at = $5
-				WHERE id = $1 AND state = $2`, c.ID, c.State, m.To, seq, now); err != nil {
-				return err
-			}
-			msgID, err := p.n.enqueue(ctx, tx, c.partner(p.n.opt.Code), c.ID, seq, messageType(move), step)
-			if err != nil {
-				return err
-			}
-			if err := p.n.recordEvent(ctx, tx, c.ID, p.n.opt.Code, step.Actor, move, c.State, m.To, msgID, step); err != nil {
-				return err
-			}
-			if err := p.n.runHooks(ctx, tx, Transition{CaseID: c.ID, CaseNo: c.CaseNo, Move: move, From: c.State, To: m.To,
-				Local: true, Actor: step.Actor, At: now, Step: &step}); err != nil {
+			if _, err := p.n.moveLocked(ctx, tx, c, move, step.Actor, step); err != nil {
 				return err
 			}
 			made = append(made, move)

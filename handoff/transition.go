@@ -113,45 +113,54 @@ func (n *Node) localMoveWith(ctx context.Context, ref, move string, step Step, b
 				payload = p
 			}
 		}
-		now := n.now()
-		seq := c.OutSeq + 1
-		tag, err := tx.Exec(ctx, `UPDATE cases SET state = $3, out_seq = $4, state_changed_at = $5, updated_at = $5
-			WHERE id = $1 AND state = $2`, c.ID, c.State, m.To, seq, now)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() != 1 {
-			return &StateError{Move: move, Current: c.State}
-		}
-		msgID, err := n.enqueue(ctx, tx, c.partner(n.opt.Code), c.ID, seq, messageType(move), payload)
-		if err != nil {
-			return err
-		}
-		var detail any = payload
-		if p, ok := payload.(Package); ok {
-			// The timeline keeps the package's facts, not the applicant or the files again.
-			detail = map[string]any{"seal_no": p.SealNo, "manifest": p.Manifest, "waybill": p.Waybill, "attachments": len(p.Attachments)}
-		}
-		if err := n.recordEvent(ctx, tx, c.ID, n.opt.Code, step.Actor, move, c.State, m.To, msgID, detail); err != nil {
-			return err
-		}
-		var st *Step
-		if s, ok := payload.(Step); ok {
-			st = &s
-		}
-		if err := n.runHooks(ctx, tx, Transition{CaseID: c.ID, CaseNo: c.CaseNo, Move: move, From: c.State, To: m.To,
-			Local: true, Actor: step.Actor, At: now, Step: st}); err != nil {
-			return err
-		}
-		c.State, c.OutSeq = m.To, seq
-		out = c
-		return nil
+		out, err = n.moveLocked(ctx, tx, c, move, step.Actor, payload)
+		return err
 	})
 	if err != nil {
 		return caseHead{}, err
 	}
 	n.metrics.moves.WithLabelValues(move, "local").Inc()
 	return out, nil
+}
+
+// moveLocked makes a move on a case locked in tx whose state the caller has checked:
+// the compare-and-set, the message to the partner, the timeline and the hooks. It is
+// the one place a local move is written, whether it comes from the API or from a
+// courier's event.
+func (n *Node) moveLocked(ctx context.Context, tx pgx.Tx, c caseHead, move, actor string, payload any) (caseHead, error) {
+	m := Moves[move]
+	now := n.now()
+	seq := c.OutSeq + 1
+	tag, err := tx.Exec(ctx, `UPDATE cases SET state = $3, out_seq = $4, state_changed_at = $5, updated_at = $5
+		WHERE id = $1 AND state = $2`, c.ID, c.State, m.To, seq, now)
+	if err != nil {
+		return caseHead{}, err
+	}
+	if tag.RowsAffected() != 1 {
+		return caseHead{}, &StateError{Move: move, Current: c.State}
+	}
+	msgID, err := n.enqueue(ctx, tx, c.partner(n.opt.Code), c.ID, seq, messageType(move), payload)
+	if err != nil {
+		return caseHead{}, err
+	}
+	var detail any = payload
+	if p, ok := payload.(Package); ok {
+		// The timeline keeps the package's facts, not the applicant or the files again.
+		detail = map[string]any{"seal_no": p.SealNo, "manifest": p.Manifest, "waybill": p.Waybill, "attachments": len(p.Attachments)}
+	}
+	if err := n.recordEvent(ctx, tx, c.ID, n.opt.Code, actor, move, c.State, m.To, msgID, detail); err != nil {
+		return caseHead{}, err
+	}
+	var st *Step
+	if s, ok := payload.(Step); ok {
+		st = &s
+	}
+	if err := n.runHooks(ctx, tx, Transition{CaseID: c.ID, CaseNo: c.CaseNo, Move: move, From: c.State, To: m.To,
+		Local: true, Actor: actor, At: now, Step: st}); err != nil {
+		return caseHead{}, err
+	}
+	c.State, c.OutSeq = m.To, seq
+	return c, nil
 }
 
 // recordEvent appends to the case timeline, which is also its audit trail.
