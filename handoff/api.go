@@ -80,6 +80,8 @@ func (n *Node) routesAPI() {
 	n.route("GET /api/v1/cases/{id}/events", readers, n.getEvents)
 	n.route("GET /api/v1/cases/{id}/receipt", operators, n.printReceipt)
 	n.route("GET /api/v1/cases/{id}/handover-sheet", operators, n.printHandover)
+	n.route("GET /api/v1/cases/{id}/notices/{kind}", operators, n.printDecision)
+	n.route("GET /api/v1/cases/{id}/label", clerks, n.printLabel)
 	n.route("POST /api/v1/cases/{id}/attachments", clerks, n.postAttachment)
 	n.route("GET /api/v1/cases/{id}/attachments", append(operators, auth.Supervisor), n.listAttachments)
 	n.route("GET /api/v1/cases/{id}/attachments/{aid}", operators, n.getAttachment)

@@ -46,6 +46,7 @@ type caseView struct {
 	Origin      bool // this hall took it in
 	Role        auth.Role
 	Moves       []string // move paths open to this role now
+	Notices     []string // decision notices the case has (acceptance, correction, refusal, conclusion)
 }
 
 func (c *console) cases(w http.ResponseWriter, r *http.Request) error {
@@ -130,8 +131,15 @@ func (c *console) caseData(ctx context.Context, r *http.Request, ref string) (*c
 	if v.Attachments, err = n.attachments(ctx, cs.ID, false); err != nil {
 		return nil, err
 	}
+	made := map[string]bool{}
 	for _, e := range v.Events {
 		v.Timeline = append(v.Timeline, eventEntry(e))
+		made[e.Action] = true
+	}
+	for _, kind := range []string{"acceptance", "correction", "refusal", "conclusion"} {
+		if made[decisionNotices[kind].move] {
+			v.Notices = append(v.Notices, kind)
+		}
 	}
 	if pc := n.Parcels(); pc != nil && pc.Enabled() {
 		parcels, err := courier.ParcelsOfCase(ctx, n.opt.DB, cs.ID)

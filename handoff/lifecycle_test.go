@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -50,6 +51,20 @@ func TestLifecycleAcrossHalls(t *testing.T) {
 	a.must(t, 200, "POST", "/api/v1/cases/"+id+"/close", Step{})
 	waitState(t, b, id, Closed)
 
+	// Both halls print the same decision notices from the recorded moves.
+	for kind, want := range map[string]string{"acceptance": "受理通知书", "correction": "补充说明", "conclusion": "91440605MA5TEST01X"} {
+		for _, h := range []*testHall{a, b} {
+			if page := h.get(t, "/api/v1/cases/"+id+"/notices/"+kind); !strings.Contains(page, want) || !strings.Contains(page, caseNo) {
+				t.Errorf("%s notice at %s lacks %q", kind, h.code, want)
+			}
+		}
+	}
+	if code, _ := a.call(t, "GET", "/api/v1/cases/"+id+"/notices/refusal", nil); code != 404 {
+		t.Errorf("refusal notice of a case never refused = %d, want 404", code)
+	}
+	if label := a.get(t, "/api/v1/cases/"+id+"/label"); !strings.Contains(label, "SF"+id[len(id)-10:]) {
+		t.Error("the parcel label lacks the waybill")
+	}
 	ra := a.must(t, 200, "GET", "/api/v1/cases/"+id, nil)
 	if r, ok := ra["result"].(map[string]any); !ok || r["document_no"] != "91440605MA5TEST01X" {
 		t.Fatalf("origin lacks the result: %v", ra["result"])
