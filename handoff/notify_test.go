@@ -35,7 +35,9 @@ func TestWebhookNotifier(t *testing.T) {
 		{"429 is retried", []int{429, 200}, 0, false, 2},
 		{"a bad request is not retried", []int{400}, 0, true, 1},
 		{"gives up after the retries", []int{502}, 0, true, 3},
-		{"a slow server times out and is retried", []int{200}, 200 * time.Millisecond, true, 3},
+		// Only here is the server slower than the per-attempt timeout, by far: the other
+		// cases must not depend on how fast a loaded machine answers.
+		{"a slow server times out and is retried", []int{200}, 2 * time.Second, true, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,7 +57,11 @@ func TestWebhookNotifier(t *testing.T) {
 				w.WriteHeader(tt.statuses[min(i, len(tt.statuses)-1)])
 			}))
 			defer srv.Close()
-			wh := WebhookNotifier{URL: srv.URL, Timeout: 50 * time.Millisecond, Retries: 2, Backoff: time.Millisecond,
+			timeout := 10 * time.Second
+			if tt.delay > 0 {
+				timeout = 100 * time.Millisecond
+			}
+			wh := WebhookNotifier{URL: srv.URL, Timeout: timeout, Retries: 2, Backoff: time.Millisecond,
 				Header: http.Header{"Authorization": {"Bearer s"}}}
 			err := wh.Notify(context.Background(), a)
 			if (err != nil) != tt.wantErr || n.Load() != tt.requests {
