@@ -81,6 +81,7 @@ for name in kafka_broker_password kafka_controller_password kafka_admin_password
 	password "$name"
 done
 database_url settlement settlement
+[ -s "$SECRETS/settlement_data_keys" ] || printf 'k1:%s\n' "$(openssl rand -base64 32)" >"$SECRETS/settlement_data_keys"
 for code in $HALLS; do
 	password "kafka_hall_${code}_password"
 	password "pg_hall_${code}_password"
@@ -113,4 +114,9 @@ for code in $HALLS; do
 	set_env "TONGBAN_PARTNERS_$code" "$partners"
 	echo "hall $code public key: $(public_key "$code")"
 done
+settlement_halls=""
+for code in $HALLS; do
+	settlement_halls="${settlement_halls:+$settlement_halls,}$code=$(public_key "$code")"
+done
+set_env TONGBAN_SETTLEMENT_HALLS "$settlement_halls"
 echo "secrets in $(pwd)/$SECRETS, settings in $(pwd)/$ENV_FILE"
