@@ -108,6 +108,18 @@ func (c *console) page(pattern string, roles []auth.Role, h web.PageFunc) {
 	})
 }
 
+// upload registers a page that takes a file: the body may be as large as the
+// attachment limit allows (plus the form around it).
+func (c *console) upload(pattern string, roles []auth.Role, h web.PageFunc) {
+	c.pages = append(c.pages, consolePage{Pattern: pattern, Roles: roles})
+	guarded := c.site.Guard(c.n.auth.Authenticate, roles, h)
+	c.n.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w, r)
+		r.Body = http.MaxBytesReader(w, r.Body, c.n.opt.MaxAttachment+64<<10)
+		guarded(w, r)
+	})
+}
+
 // public registers a page anyone may open (login, language switch, assets).
 func (c *console) public(pattern string, h http.HandlerFunc) {
 	c.pages = append(c.pages, consolePage{Pattern: pattern, Public: true})
@@ -132,6 +144,7 @@ func (c *console) routes() {
 	c.page("POST /console/window/matters/{code}", clerks, c.postIntake)
 	c.page("GET /console/window/notices/{id}", clerks, c.noticePage)
 	c.page("POST /console/cases/{id}/package", clerks, c.postPackage)
+	c.upload("POST /console/cases/{id}/attachments", clerks, c.postAttachment)
 	c.page("POST /console/cases/{id}/dispatch", clerks, c.postDispatch)
 
 	c.page("GET /console/hall", staff, c.hall)

@@ -3,7 +3,9 @@ package handoff
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -218,6 +220,27 @@ func (c *console) postDispatch(w http.ResponseWriter, r *http.Request) error {
 		return c.refused(w, r, to, err)
 	}
 	return c.back(w, r, to, c.site.Msg("ok", "dispatch.done", h.CaseNo))
+}
+
+// postAttachment takes a scan of a material from the case page's upload form.
+func (c *console) postAttachment(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	to := "/console/cases/" + id
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		return c.back(w, r, to, c.site.Msg("error", "attach.missing"))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, c.n.opt.MaxAttachment+1))
+	if err != nil {
+		return c.refused(w, r, to, err)
+	}
+	a, err := c.n.Attach(r.Context(), id, actor(r), filepath.Base(hdr.Filename), r.PostFormValue("material_id"),
+		hdr.Header.Get("Content-Type"), data)
+	if err != nil {
+		return c.refused(w, r, to, err)
+	}
+	return c.back(w, r, to, c.site.Msg("ok", "attach.done", a.Name))
 }
 
 // refused turns a refusal the clerk can act on (bad field, wrong state, not this

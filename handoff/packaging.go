@@ -45,35 +45,48 @@ type Attachment struct {
 // postAttachment stores an uploaded file (raw body; name and material_id in the query)
 // on a case the origin window has not dispatched yet.
 func (n *Node) postAttachment(w http.ResponseWriter, r *http.Request) error {
-	name := strings.TrimSpace(r.URL.Query().Get("name"))
-	if name == "" || utf8.RuneCountInString(name) > 120 || strings.ContainsAny(name, "/\\") {
-		return fieldErr("name", "请填写文件名（不含路径，不超过 120 字）", "a file name without path, at most 120 characters")
-	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, n.opt.MaxAttachment+1))
 	if err != nil {
 		return errTooLarge
 	}
+	a, err := n.Attach(r.Context(), r.PathValue("id"), actor(r), r.URL.Query().Get("name"), r.URL.Query().Get("material_id"),
+		r.Header.Get("Content-Type"), data)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, a)
+}
+
+// Attach stores an electronic copy of a material on a case the origin window has not
+// dispatched yet: sealed at rest, with its SHA-256, within the size limit, and only
+// when its bytes are the PDF, JPEG or PNG they claim to be. The same file twice is
+// stored once. The API and the console share it.
+func (n *Node) Attach(ctx context.Context, ref, who, name, materialID, declaredType string, data []byte) (Attachment, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 120 || strings.ContainsAny(name, "/\\") {
+		return Attachment{}, fieldErr("name", "请填写文件名（不含路径，不超过 120 字）", "a file name without path, at most 120 characters")
+	}
 	if int64(len(data)) > n.opt.MaxAttachment {
-		return fieldErr("body", fmt.Sprintf("文件超过 %d KB 上限", n.opt.MaxAttachment>>10), fmt.Sprintf("file larger than the %d KiB limit", n.opt.MaxAttachment>>10))
+		return Attachment{}, fieldErr("body", fmt.Sprintf("文件超过 %d KB 上限", n.opt.MaxAttachment>>10), fmt.Sprintf("file larger than the %d KiB limit", n.opt.MaxAttachment>>10))
 	}
 	if len(data) == 0 {
-		return fieldErr("body", "文件为空", "empty file")
+		return Attachment{}, fieldErr("body", "文件为空", "empty file")
 	}
-	declared, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	declared, _, _ := mime.ParseMediaType(declaredType)
 	sniffed := DetectAttachmentType(data)
 	if !allowedTypes[sniffed] || (declared != "" && declared != "application/octet-stream" && declared != sniffed) {
-		return fieldErr("content_type", "仅接受与内容一致的 PDF、JPEG、PNG 文件", "only PDF, JPEG or PNG files whose content matches the declared type")
+		return Attachment{}, fieldErr("content_type", "仅接受与内容一致的 PDF、JPEG、PNG 文件", "only PDF, JPEG or PNG files whose content matches the declared type")
 	}
 	sum := sha256.Sum256(data)
-	a := Attachment{Name: name, MaterialID: r.URL.Query().Get("material_id"), ContentType: sniffed, Size: int64(len(data)),
+	a := Attachment{Name: name, MaterialID: materialID, ContentType: sniffed, Size: int64(len(data)),
 		SHA256: hex.EncodeToString(sum[:]), CreatedAt: n.now()}
 	a.ID, _ = uuid.NewV7()
 	keyID, sealed, err := n.sealAttachment(a.ID, data)
 	if err != nil {
-		return err
+		return Attachment{}, err
 	}
-	err = pgx.BeginFunc(r.Context(), n.opt.DB, func(tx pgx.Tx) error {
-		c, err := lockCase(r.Context(), tx, r.PathValue("id"))
+	err = pgx.BeginFunc(ctx, n.opt.DB, func(tx pgx.Tx) error {
+		c, err := lockCase(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
@@ -83,7 +96,7 @@ func (n *Node) postAttachment(w http.ResponseWriter, r *http.Request) error {
 		if c.State != Accepted {
 			return &StateError{Move: "attach", Current: c.State}
 		}
-		tag, err := tx.Exec(r.Context(), `INSERT INTO attachments (id, case_id, material_id, name, content_type, size, sha256, data, created_at, data_key)
+		tag, err := tx.Exec(ctx, `INSERT INTO attachments (id, case_id, material_id, name, content_type, size, sha256, data, created_at, data_key)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (case_id, sha256) DO NOTHING`,
 			a.ID, c.ID, a.MaterialID, a.Name, a.ContentType, a.Size, a.SHA256, sealed, a.CreatedAt, keyID)
 		if err != nil {
@@ -91,19 +104,18 @@ func (n *Node) postAttachment(w http.ResponseWriter, r *http.Request) error {
 		}
 		if tag.RowsAffected() == 0 {
 			// The same file again: answer with the stored one.
-			return tx.QueryRow(r.Context(), `SELECT id, material_id, name, created_at FROM attachments WHERE case_id = $1 AND sha256 = $2`,
+			return tx.QueryRow(ctx, `SELECT id, material_id, name, created_at FROM attachments WHERE case_id = $1 AND sha256 = $2`,
 				c.ID, a.SHA256).Scan(&a.ID, &a.MaterialID, &a.Name, &a.CreatedAt)
 		}
-		return n.recordEvent(r.Context(), tx, c.ID, n.opt.Code, actor(r), "attach", "", "", uuid.Nil,
+		return n.recordEvent(ctx, tx, c.ID, n.opt.Code, who, "attach", "", "", uuid.Nil,
 			map[string]any{"name": a.Name, "sha256": a.SHA256, "size": a.Size})
 	})
 	if err != nil {
-		return err
+		return Attachment{}, err
 	}
-	return writeJSON(w, http.StatusCreated, a)
+	return a, nil
 }
 
-// attachments lists a case's files; withData also opens their content.
 func (n *Node) attachments(ctx context.Context, caseID uuid.UUID, withData bool) ([]AttachmentData, error) {
 	cols := `id, material_id, name, content_type, size, sha256, created_at, ''::bytea, ''`
 	if withData {

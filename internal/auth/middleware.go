@@ -59,7 +59,15 @@ func csrfFrom(r *http.Request) string {
 	if v := r.Header.Get("X-CSRF-Token"); v != "" {
 		return v
 	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+	switch ct := r.Header.Get("Content-Type"); {
+	case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
+		return r.PostFormValue("csrf_token")
+	case strings.HasPrefix(ct, "multipart/form-data"):
+		// A file upload form (scans of materials): small enough to parse here; the
+		// node's body limit bounds it. Streaming uploads send the header instead.
+		if err := r.ParseMultipartForm(8 << 20); err != nil {
+			return ""
+		}
 		return r.PostFormValue("csrf_token")
 	}
 	return ""
