@@ -197,12 +197,15 @@ func checkMaterials(m catalog.Matter, req IntakeRequest) ([]MaterialLine, []Miss
 	return lines, missing, nil
 }
 
-// nextSerial hands out the day's next number for scope, inside tx.
-func nextSerial(ctx context.Context, tx pgx.Tx, scope string, day time.Time) (int, error) {
-	var n int
-	err := tx.QueryRow(ctx, `INSERT INTO serials (scope, day, n) VALUES ($1, $2, 1)
-		ON CONFLICT (scope, day) DO UPDATE SET n = serials.n + 1 RETURNING n`, scope, day.Format("2006-01-02")).Scan(&n)
-	return n, err
+// nextSerial hands out the day's next number for scope in a statement of its own. Inside
+// the intake's transaction the day's one row would stay locked until that transaction
+// committed, and every concurrent intake would queue behind it; taken alone, a number
+// whose intake then fails is simply never used (a gap, which a case number may have).
+func (n *Node) nextSerial(ctx context.Context, scope string, day time.Time) (int, error) {
+	var serial int
+	err := n.opt.DB.QueryRow(ctx, `INSERT INTO serials (scope, day, n) VALUES ($1, $2, 1)
+		ON CONFLICT (scope, day) DO UPDATE SET n = serials.n + 1 RETURNING n`, scope, day.Format("2006-01-02")).Scan(&serial)
+	return serial, err
 }
 
 func shanghaiDay(t time.Time) time.Time {
@@ -224,12 +227,12 @@ func (n *Node) recordNotice(ctx context.Context, kind, clerk string, m catalog.M
 	if nt.Reasons == nil {
 		nt.Reasons = []string{}
 	}
-	err := pgx.BeginFunc(ctx, n.opt.DB, func(tx pgx.Tx) error {
-		day := shanghaiDay(now)
-		serial, err := nextSerial(ctx, tx, "notice:"+n.opt.Code, day)
-		if err != nil {
-			return err
-		}
+	day := shanghaiDay(now)
+	serial, err := n.nextSerial(ctx, "notice:"+n.opt.Code, day)
+	if err != nil {
+		return nil, fmt.Errorf("handoff: record notice: %w", err)
+	}
+	err = pgx.BeginFunc(ctx, n.opt.DB, func(tx pgx.Tx) error {
 		nt.NoticeNo = fmt.Sprintf("%s%sN%04d", n.opt.Code, day.Format("20060102"), serial)
 		sa, err := n.sealApplicant(id, a)
 		if err != nil {
@@ -262,13 +265,13 @@ func (n *Node) createCase(ctx context.Context, clerk string, m catalog.Matter, r
 	if missing == nil {
 		missing = []string{}
 	}
-	err := pgx.BeginFunc(ctx, n.opt.DB, func(tx pgx.Tx) error {
-		day := shanghaiDay(now)
-		serial, err := nextSerial(ctx, tx, "case:"+n.opt.Code, day)
-		if err != nil {
-			return err
-		}
-		caseNo = ident.NewCaseNo(n.opt.Code, day, serial)
+	day := shanghaiDay(now)
+	serial, err := n.nextSerial(ctx, "case:"+n.opt.Code, day)
+	if err != nil {
+		return nil, fmt.Errorf("handoff: create case: %w", err)
+	}
+	caseNo = ident.NewCaseNo(n.opt.Code, day, serial)
+	err = pgx.BeginFunc(ctx, n.opt.DB, func(tx pgx.Tx) error {
 		sa, err := n.sealApplicant(id, req.Applicant)
 		if err != nil {
 			return err
