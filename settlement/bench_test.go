@@ -16,6 +16,7 @@ import (
 
 	"github.com/tongban/tongban/internal/envelope"
 	"github.com/tongban/tongban/internal/pg/pgtest"
+	"github.com/tongban/tongban/internal/pii"
 )
 
 // BenchmarkImportReconcile1M imports and reconciles a bill of 1,000,000 lines (or
@@ -33,8 +34,12 @@ func BenchmarkImportReconcile1M(b *testing.B) {
 		lines, _ = strconv.Atoi(s)
 	}
 	ctx := context.Background()
-	db := pgtest.New(b, Migrations())
-	node, err := NewNode(Options{DB: db, Keys: envelope.NewKeyring(Self, nil), Log: quietLog(),
+	db := pgtest.New(b, Sources()...)
+	data, err := pii.NewAESKeyring("k1", map[string][]byte{"k1": pii.GenerateKey()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	node, err := NewNode(Options{DB: db, Keys: envelope.NewKeyring(Self, nil), Log: quietLog(), Data: data,
 		Clock: func() time.Time { return time.Date(2025, 4, 2, 10, 0, 0, 0, shanghai) }})
 	if err != nil {
 		b.Fatal(err)

@@ -161,21 +161,22 @@ func (n *Node) classifyLines(ctx context.Context, tx pgx.Tx, tariffs tariffSet, 
 		       w.id, coalesce(w.product, ''), coalesce(w.account, ''), coalesce(w.origin_division, ''), coalesce(w.destination_division, ''),
 		       coalesce(w.weight_g, 0), coalesce(w.length_mm, 0), coalesce(w.width_mm, 0), coalesce(w.height_mm, 0),
 		       coalesce(w.declared_value_fen, 0), coalesce(w.insured, false), coalesce(w.return_receipt, false),
-		       coalesce(w.created_at, 'epoch'), w.voided_at,
-		       EXISTS (SELECT 1 FROM recon_line c WHERE c.waybill_id = w.id AND c.class NOT IN ('duplicate', 'credit')
-		               AND (c.period < $3 OR c.period IN (SELECT period FROM period_close WHERE status = 'closed'))
-		               AND NOT (c.carrier = $1 AND c.account = $2 AND c.period = $3))
+		       coalesce(w.created_at, 'epoch'), w.voided_at, c.waybill_id IS NOT NULL
 		FROM bill_row r
 		JOIN bill_import i ON i.id = r.import_id
 		LEFT JOIN waybill w ON w.carrier = i.carrier AND w.waybill_no = r.waybill_no
+		LEFT JOIN (SELECT c.waybill_id FROM recon_line c
+		           WHERE c.waybill_id IS NOT NULL AND c.class NOT IN ('duplicate', 'credit')
+		             AND (c.period < $3 OR c.period IN (SELECT period FROM period_close WHERE status = 'closed'))
+		             AND NOT (c.carrier = $1 AND c.account = $2 AND c.period = $3)) c ON c.waybill_id = w.id
 		WHERE i.carrier = $1 AND i.account = $2 AND i.period = $3 AND i.status = 'accepted'
 		  AND r.error IS NULL AND r.known_in IS NULL
-		ORDER BY r.waybill_no, r.import_id, r.row_no`, rec.Carrier, rec.Account, rec.Period)
+		ORDER BY r.import_id, r.row_no`, rec.Carrier, rec.Account, rec.Period)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	cls := &classifier{n: n, tariffs: tariffs, rec: rec, rows: rows, digest: digest}
+	cls := &classifier{n: n, tariffs: tariffs, rec: rec, rows: rows, digest: digest, seen: map[int64]struct{}{}}
 	if _, err := copyText(ctx, tx, "recon_line", []string{"import_id", "row_no", "carrier", "account", "period",
 		"waybill_id", "class", "billed_fen", "expected_fen", "diff_fen", "billed_charge_g", "expected_charge_g", "tariff_id"}, cls.next); err != nil {
 		if cls.err != nil {
@@ -193,9 +194,11 @@ type classifier struct {
 	rec     *Reconciliation
 	rows    pgx.Rows
 	digest  interface{ Write([]byte) (int, error) }
-	last    string
-	l       lineRow
-	err     error
+	// seen holds the waybills named by a line so far: lines come in file order, so a
+	// waybill's first line is the one that may claim it (8 bytes a waybill, not the line).
+	seen map[int64]struct{}
+	l    lineRow
+	err  error
 }
 
 func (c *classifier) next(b []byte) ([]byte, bool, error) {
@@ -210,8 +213,12 @@ func (c *classifier) next(b []byte) ([]byte, bool, error) {
 		c.err = err
 		return b, false, err
 	}
-	first := l.waybillNo != c.last
-	c.last = l.waybillNo
+	first := true
+	if l.wID != nil {
+		_, dup := c.seen[*l.wID]
+		first = !dup
+		c.seen[*l.wID] = struct{}{}
+	}
 	r := classify(c.tariffs, c.rec, l, first, c.n.opt.Tolerance)
 	c.rec.Lines++
 	c.rec.Classes[r.class]++
