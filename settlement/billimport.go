@@ -373,7 +373,7 @@ func (s *stager) stage(b []byte, row int, cells []string) []byte {
 	s.billed += l.TotalFen
 	b = tint(b, s.importID)
 	b = tint(tsep(b, false), int64(row))
-	b = tstr(tsep(b, false), joinCells(cells))
+	b = appendJoinedCells(tsep(b, false), cells)
 	b = tnull(tsep(b, false))
 	b = tstr(tsep(b, false), l.Waybill)
 	b = l.ShipDate.AppendFormat(tsep(b, false), "2006-01-02")
@@ -422,6 +422,47 @@ func joinCells(cells []string) string {
 		b.WriteString(c)
 	}
 	return b.String()
+}
+
+// appendJoinedCells is tstr(b, joinCells(cells)) without building the line first.
+func appendJoinedCells(b []byte, cells []string) []byte {
+	for i, c := range cells {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if !needsQuotes(c) {
+			b = tstr(b, c)
+			continue
+		}
+		b = append(b, '"')
+		for j := 0; j < len(c); j++ {
+			if c[j] == '"' {
+				b = append(b, '"', '"')
+				continue
+			}
+			b = tstr(b, c[j:j+1])
+		}
+		b = append(b, '"')
+	}
+	return b
+}
+
+// needsQuotes is joinCells' test for quoting a cell, with a fast path for cells that
+// start and end with a printable ASCII character.
+func needsQuotes(c string) bool {
+	for i := 0; i < len(c); i++ {
+		switch c[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
+	}
+	if len(c) == 0 {
+		return false
+	}
+	if f, l := c[0], c[len(c)-1]; f > ' ' && f < 0x80 && l > ' ' && l < 0x80 {
+		return false
+	}
+	return strings.TrimSpace(c) != c
 }
 
 // splitCells reads a line joinCells wrote.

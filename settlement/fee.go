@@ -60,11 +60,15 @@ func expectedFee(t *Tariff, p Parcel, trace bool) (Fee, error) {
 			f.Trace = append(f.Trace, Step{Step: name, Detail: fmt.Sprintf(format, args...), Value: v, Unit: unit})
 		}
 	}
-	step("tariff", t.ID, "", "%s tariff %d version %d (product %q, account %q, effective %s)", t.Carrier, t.ID, t.Version, t.Product, t.Account, t.EffectiveFrom)
+	if trace {
+		step("tariff", t.ID, "", "%s tariff %d version %d (product %q, account %q, effective %s)", t.Carrier, t.ID, t.Version, t.Product, t.Account, t.EffectiveFrom)
+	}
 	if p.LengthMM > 0 && p.WidthMM > 0 && p.HeightMM > 0 {
 		f.VolumetricG = divRound(p.LengthMM*p.WidthMM*p.HeightMM, b.VolumetricDivisor, RoundUp)
 	}
-	step("volumetric weight", f.VolumetricG, "g", "%d×%d×%d mm ÷ %d, rounded up", p.LengthMM, p.WidthMM, p.HeightMM, b.VolumetricDivisor)
+	if trace {
+		step("volumetric weight", f.VolumetricG, "g", "%d×%d×%d mm ÷ %d, rounded up", p.LengthMM, p.WidthMM, p.HeightMM, b.VolumetricDivisor)
+	}
 	g := max(p.WeightG, f.VolumetricG)
 	if g <= b.FirstWeightG {
 		f.ChargeableG = b.FirstWeightG
@@ -72,8 +76,10 @@ func expectedFee(t *Tariff, p Parcel, trace bool) (Fee, error) {
 		f.AdditionalUnits = divRound(g-b.FirstWeightG, b.RoundingUnitG, RoundUp)
 		f.ChargeableG = b.FirstWeightG + f.AdditionalUnits*b.RoundingUnitG
 	}
-	step("chargeable weight", f.ChargeableG, "g", "max(actual %d g, volumetric %d g) = %d g; first %d g + %d × %d g",
-		p.WeightG, f.VolumetricG, g, b.FirstWeightG, f.AdditionalUnits, b.RoundingUnitG)
+	if trace {
+		step("chargeable weight", f.ChargeableG, "g", "max(actual %d g, volumetric %d g) = %d g; first %d g + %d × %d g",
+			p.WeightG, f.VolumetricG, g, b.FirstWeightG, f.AdditionalUnits, b.RoundingUnitG)
+	}
 	zone, rule, err := b.zoneOf(p.OriginDivision, p.DestDivision)
 	if err != nil {
 		return Fee{}, fmt.Errorf("settlement: expected fee: %w", err)
@@ -85,8 +91,12 @@ func expectedFee(t *Tariff, p Parcel, trace bool) (Fee, error) {
 	zp := b.Zones[zone]
 	f.FirstFen = zp.FirstFen
 	f.AdditionalFen = f.AdditionalUnits * zp.AdditionalFen
-	step("first weight", f.FirstFen, "fen", "zone %q first %d g", zone, b.FirstWeightG)
-	step("additional weight", f.AdditionalFen, "fen", "%d units × %d fen", f.AdditionalUnits, zp.AdditionalFen)
+	if trace {
+		step("first weight", f.FirstFen, "fen", "zone %q first %d g", zone, b.FirstWeightG)
+	}
+	if trace {
+		step("additional weight", f.AdditionalFen, "fen", "%d units × %d fen", f.AdditionalUnits, zp.AdditionalFen)
+	}
 	f.FreightFen = f.FirstFen + f.AdditionalFen
 	for _, d := range b.Discounts {
 		if d.Zone != "" && d.Zone != zone {
@@ -95,27 +105,41 @@ func expectedFee(t *Tariff, p Parcel, trace bool) (Fee, error) {
 		off := applyBP(f.FreightFen, d.BP, d.Rounding)
 		f.DiscountFen += off
 		f.FreightFen -= off
-		step("discount", -off, "fen", "%s: %d bp of the freight, rounded %s", d.Name, d.BP, d.Rounding)
+		if trace {
+			step("discount", -off, "fen", "%s: %d bp of the freight, rounded %s", d.Name, d.BP, d.Rounding)
+		}
 	}
-	step("freight", f.FreightFen, "fen", "first + additional − discounts")
+	if trace {
+		step("freight", f.FreightFen, "fen", "first + additional − discounts")
+	}
 	s := b.Surcharges
 	if p.Insured && s.InsuranceBP > 0 {
 		f.InsuranceFen = max(s.InsuranceMinFen, applyBP(p.DeclaredValueFen, s.InsuranceBP, s.InsuranceRounding))
-		step("insurance", f.InsuranceFen, "fen", "%d bp of declared %d fen, rounded %s, at least %d", s.InsuranceBP, p.DeclaredValueFen, s.InsuranceRounding, s.InsuranceMinFen)
+		if trace {
+			step("insurance", f.InsuranceFen, "fen", "%d bp of declared %d fen, rounded %s, at least %d", s.InsuranceBP, p.DeclaredValueFen, s.InsuranceRounding, s.InsuranceMinFen)
+		}
 	}
 	if p.ReturnReceipt {
 		f.ReceiptFen = s.ReturnReceiptFen
-		step("return receipt", f.ReceiptFen, "fen", "signed receipt returned")
+		if trace {
+			step("return receipt", f.ReceiptFen, "fen", "signed receipt returned")
+		}
 	}
 	if s.PackagingFen > 0 {
 		f.OtherFen += s.PackagingFen
-		step("packaging", s.PackagingFen, "fen", "per parcel")
+		if trace {
+			step("packaging", s.PackagingFen, "fen", "per parcel")
+		}
 	}
 	if fen := s.RemoteAreaFen[p.DestDivision[:2]]; fen > 0 {
 		f.OtherFen += fen
-		step("remote area", fen, "fen", "destination province %s", p.DestDivision[:2])
+		if trace {
+			step("remote area", fen, "fen", "destination province %s", p.DestDivision[:2])
+		}
 	}
 	f.TotalFen = f.FreightFen + f.InsuranceFen + f.ReceiptFen + f.OtherFen
-	step("total", f.TotalFen, "fen", "freight + insurance + receipt + other")
+	if trace {
+		step("total", f.TotalFen, "fen", "freight + insurance + receipt + other")
+	}
 	return f, nil
 }

@@ -123,6 +123,9 @@ func (ev WaybillEvent) Validate(typ string) error {
 // the spaces, dashes and leading apostrophes spreadsheets and scanners add. It
 // returns "" for anything that is not 6 to 40 letters and digits afterwards.
 func NormaliseWaybill(s string) string {
+	if len(s) >= 6 && len(s) <= 40 && upperAlnum(s) {
+		return s // already normalised: most bills' numbers are
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range strings.TrimLeft(strings.TrimSpace(s), "'") {
@@ -155,3 +158,12 @@ func carrierCode(s string) bool {
 }
 
 func divisionCode(s string) bool { return len(s) == 6 && allDigits(s) && s[0] != '0' }
+
+func upperAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
