@@ -173,8 +173,10 @@ func (n *Node) ImportBill(ctx context.Context, req ImportRequest, file io.Reader
 		return Import{}, fmt.Errorf("settlement: import bill: %w", err)
 	}
 	// Fresh statistics let reconciliation pick a hash join for a big bill and index
-	// look-ups for a small one; autovacuum would get there, but only later.
-	if _, err := n.db.Exec(ctx, `ANALYZE bill_row`); err != nil {
+	// look-ups for a small one; autovacuum would get there, but only later. bill_import
+	// is small but needs them too: without them the planner guesses that a big import
+	// is a few thousand rows and probes the waybills one by one.
+	if _, err := n.db.Exec(ctx, `ANALYZE bill_import, bill_row`); err != nil {
 		n.log.Warn("analyze after import failed", slog.String("err", err.Error()))
 	}
 	n.metrics.imported.Add(float64(imp.Rows))

@@ -103,6 +103,9 @@ func (n *Node) Reconcile(ctx context.Context, carrier, account string, period Pe
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, accountLock(carrier, account)); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM recon_line WHERE carrier = $1 AND account = $2 AND period >= $3
 			AND period NOT IN (SELECT period FROM period_close WHERE status = 'closed')`, carrier, account, period); err != nil {
 			return err
@@ -150,10 +153,11 @@ func (n *Node) classifyLines(ctx context.Context, tx pgx.Tx, tariffs tariffSet, 
 		return err
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SET work_mem = '256MB'`); err != nil {
+	// JIT compiling the join costs more than it saves on a query that is run once.
+	if _, err := conn.Exec(ctx, `SET work_mem = '256MB'; SET jit = off`); err != nil {
 		return err
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), `RESET work_mem`) //nolint:errcheck
+	defer conn.Exec(context.WithoutCancel(ctx), `RESET work_mem; RESET jit`) //nolint:errcheck
 	rows, err := conn.Query(ctx, `
 		SELECT r.import_id, r.row_no, r.waybill_no, coalesce(r.origin, ''), coalesce(r.destination, ''),
 		       coalesce(r.weight_g, 0), coalesce(r.charge_g, 0), r.freight_fen, coalesce(r.insurance_fen, 0),
