@@ -197,14 +197,26 @@ func checkMaterials(m catalog.Matter, req IntakeRequest) ([]MaterialLine, []Miss
 	return lines, missing, nil
 }
 
-// nextSerial hands out the day's next number for scope in a statement of its own. Inside
-// the intake's transaction the day's one row would stay locked until that transaction
-// committed, and every concurrent intake would queue behind it; taken alone, a number
-// whose intake then fails is simply never used (a gap, which a case number may have).
+// nextSerial hands out the day's next number for scope in a transaction of its own.
+// Inside the intake's transaction the day's one row would stay locked until that
+// transaction committed, and every concurrent intake would queue behind it. Alone it
+// still held the row until its commit reached the disk, so intakes went one per WAL
+// flush; it therefore commits asynchronously and frees the row at once. That loses
+// nothing that matters: a number is only used by a transaction that commits after it
+// synchronously, and flushing that commit flushes the WAL before it, the number's
+// update included. Only a number whose case never committed can be lost in a crash and
+// handed out again, and no case holds it. A number whose intake fails is a gap, which
+// a case number may have.
 func (n *Node) nextSerial(ctx context.Context, scope string, day time.Time) (int, error) {
 	var serial int
-	err := n.opt.DB.QueryRow(ctx, `INSERT INTO serials (scope, day, n) VALUES ($1, $2, 1)
-		ON CONFLICT (scope, day) DO UPDATE SET n = serials.n + 1 RETURNING n`, scope, day.Format("2006-01-02")).Scan(&serial)
+	err := pgx.BeginFunc(ctx, n.opt.DB, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`SET LOCAL synchronous_commit = off`)
+		b.Queue(`INSERT INTO serials (scope, day, n) VALUES ($1, $2, 1)
+			ON CONFLICT (scope, day) DO UPDATE SET n = serials.n + 1 RETURNING n`, scope, day.Format("2006-01-02")).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&serial) })
+		return tx.SendBatch(ctx, b).Close()
+	})
 	return serial, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
 // parallel runs f for 0..n-1 with at most width at once.
@@ -26,6 +27,27 @@ func countWhere(t testing.TB, h *testHall, sql string, args ...any) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// eventuallyAll waits until query counts want rows at h. A thousand cases on a busy
+// two-core machine may take longer than eventually's 30 s in all, so the limit is on
+// progress instead: it fails when the count has not moved for 30 s.
+func eventuallyAll(t *testing.T, what string, h *testHall, want int, query string) {
+	t.Helper()
+	last, moved := -1, time.Now()
+	for {
+		got := countWhere(t, h, query)
+		if got == want {
+			return
+		}
+		if got != last {
+			last, moved = got, time.Now()
+		}
+		if time.Since(moved) > 30*time.Second {
+			t.Fatalf("timed out waiting for %s: %d of %d, no progress for 30s", what, got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // assertConverged checks that both halls hold every case in the same state, that
@@ -110,25 +132,19 @@ func TestThousandConcurrentCases(t *testing.T) {
 		ids[i], nos[i] = acceptCase(t, a)
 		shipCase(t, a, ids[i])
 	})
-	eventually(t, "all packages at Foshan", func() bool {
-		return countWhere(t, b, `SELECT count(*) FROM cases WHERE state = 'dispatched'`) == n
-	})
+	eventuallyAll(t, "all packages at Foshan", b, n, `SELECT count(*) FROM cases WHERE state = 'dispatched'`)
 	parallel(n, 24, func(i int) {
 		b.must(t, 200, "POST", "/api/v1/receive", ReceiveRequest{Scan: nos[i]})
 		b.must(t, 200, "POST", "/api/v1/cases/"+ids[i]+"/accept", Step{})
 		b.must(t, 200, "POST", "/api/v1/cases/"+ids[i]+"/conclude", Step{Result: &Result{Outcome: "granted", DocumentName: "许可证", DocumentNo: fmt.Sprintf("XK%06d", i)}})
 		b.must(t, 200, "POST", "/api/v1/cases/"+ids[i]+"/dispatch-result", Step{Method: "origin_window"})
 	})
-	eventually(t, "all results back in Guangzhou", func() bool {
-		return countWhere(t, a, `SELECT count(*) FROM cases WHERE state = 'result_dispatched'`) == n
-	})
+	eventuallyAll(t, "all results back in Guangzhou", a, n, `SELECT count(*) FROM cases WHERE state = 'result_dispatched'`)
 	parallel(n, 24, func(i int) {
 		a.must(t, 200, "POST", "/api/v1/cases/"+ids[i]+"/deliver-result", Step{SignedBy: "申请人"})
 		a.must(t, 200, "POST", "/api/v1/cases/"+ids[i]+"/close", Step{})
 	})
-	eventually(t, "all closed in Foshan", func() bool {
-		return countWhere(t, b, `SELECT count(*) FROM cases WHERE state = 'closed'`) == n
-	})
+	eventuallyAll(t, "all closed in Foshan", b, n, `SELECT count(*) FROM cases WHERE state = 'closed'`)
 	assertConverged(t, a, b, ids)
 }
 
