@@ -65,8 +65,15 @@ type IngestOptions struct {
 	// OnAdvance runs inside the batch's transaction with every parcel whose status
 	// moved, so what it writes (incidents, case timeline) commits with the events.
 	OnAdvance func(ctx context.Context, tx pgx.Tx, adv []Advance) error
-	// Committed runs after a batch committed with the parcels that now owe their
-	// case a move, so the caller can make it without waiting for a sweep.
+	// Settle runs inside the batch's transaction, before the parcels are written,
+	// with the parcels that owe their case a move (pending_move), so the moves can
+	// commit with the events that caused them. It returns the parcels whose notes are
+	// settled, which the batch clears, and a func (or nil) to run once the batch has
+	// committed. What it does not settle stays owed.
+	Settle func(ctx context.Context, tx pgx.Tx, owed []Parcel) (settled []uuid.UUID, committed func(), err error)
+	// Committed runs after a batch committed with the parcels whose status moved;
+	// those whose Parcel.PendingMove is set still owe their case a move, so the
+	// caller can make it without waiting for a sweep.
 	Committed func(adv []Advance)
 }
 
@@ -183,9 +190,10 @@ func (in *Ingester) loop(ctx context.Context) {
 func (in *Ingester) IngestBatch(ctx context.Context, cbs []Callback) ([]IngestResult, error) {
 	var res []IngestResult
 	var adv []Advance
+	var settled func()
 	err := pgx.BeginFunc(ctx, in.db, func(tx pgx.Tx) error {
 		var err error
-		res, adv, err = in.ingestTx(ctx, tx, cbs)
+		res, adv, settled, err = in.ingestTx(ctx, tx, cbs)
 		if err != nil {
 			return err
 		}
@@ -196,6 +204,9 @@ func (in *Ingester) IngestBatch(ctx context.Context, cbs []Callback) ([]IngestRe
 	})
 	if err != nil {
 		return nil, fmt.Errorf("courier: ingest: %w", err)
+	}
+	if settled != nil {
+		settled()
 	}
 	if in.opt.Committed != nil && len(adv) > 0 {
 		in.opt.Committed(adv)
@@ -221,8 +232,9 @@ type pendingEvent struct {
 
 // ingestTx does the work of a batch: dedupe and insert events, fold them into their
 // parcels' statuses (never backwards), chain them into custody, record the
-// callbacks. Every table is written with one statement per batch.
-func (in *Ingester) ingestTx(ctx context.Context, tx pgx.Tx, cbs []Callback) ([]IngestResult, []Advance, error) {
+// callbacks, and let Settle make the case moves the parcels owe. Every table is
+// written with one statement per batch.
+func (in *Ingester) ingestTx(ctx context.Context, tx pgx.Tx, cbs []Callback) ([]IngestResult, []Advance, func(), error) {
 	now := in.opt.Now().UTC()
 	res := make([]IngestResult, len(cbs))
 	seen := map[eventKey]bool{}
@@ -251,29 +263,64 @@ func (in *Ingester) ingestTx(ctx context.Context, tx pgx.Tx, cbs []Callback) ([]
 	}
 	parcels, heads, err := lockByWaybill(ctx, tx, waybills)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	fresh, err := insertEvents(ctx, tx, evs, parcels, res, now)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	adv, links, err := in.fold(fresh, parcels, heads, now)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	settled, err := in.settle(ctx, tx, adv)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	if err := updateParcels(ctx, tx, adv, heads, now); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := insertLinks(ctx, tx, links); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := applyNotices(ctx, tx, cbs, now); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := insertCallbacks(ctx, tx, cbs, res, now); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return res, adv, nil
+	return res, adv, settled, nil
+}
+
+// settle hands the parcels that owe their case a move to Settle and clears the
+// notes it settled, before the parcels are written.
+func (in *Ingester) settle(ctx context.Context, tx pgx.Tx, adv []Advance) (func(), error) {
+	if in.opt.Settle == nil {
+		return nil, nil
+	}
+	var owed []Parcel
+	for _, a := range adv {
+		if a.Parcel.PendingMove != "" {
+			owed = append(owed, a.Parcel)
+		}
+	}
+	if len(owed) == 0 {
+		return nil, nil
+	}
+	settled, committed, err := in.opt.Settle(ctx, tx, owed)
+	if err != nil {
+		return nil, err
+	}
+	done := make(map[uuid.UUID]bool, len(settled))
+	for _, id := range settled {
+		done[id] = true
+	}
+	for i := range adv {
+		if done[adv[i].Parcel.ID] {
+			adv[i].Parcel.PendingMove = ""
+		}
+	}
+	return committed, nil
 }
 
 func lockByWaybill(ctx context.Context, tx pgx.Tx, waybills map[string]bool) (map[string]Parcel, map[uuid.UUID]chainHead, error) {

@@ -23,12 +23,25 @@ func (n *Node) audit(ctx context.Context, tx pgx.Tx, r *http.Request, action, ta
 
 // auditTransition records every state change in the audit log, in its transaction.
 func (n *Node) auditTransition(ctx context.Context, tx pgx.Tx, t Transition) error {
+	return audit.Append(ctx, tx, transitionEntry(t))
+}
+
+// auditTransitions records several state changes with one statement.
+func (n *Node) auditTransitions(ctx context.Context, tx pgx.Tx, ts []Transition) error {
+	es := make([]audit.Entry, len(ts))
+	for i, t := range ts {
+		es[i] = transitionEntry(t)
+	}
+	return audit.AppendMany(ctx, tx, es)
+}
+
+func transitionEntry(t Transition) audit.Entry {
 	where := "local"
 	if !t.Local {
 		where = "partner"
 	}
-	return audit.Append(ctx, tx, audit.Entry{At: t.At, Actor: t.Actor, Action: "case." + string(t.To), Target: t.CaseNo,
-		Outcome: "ok", Detail: map[string]any{"move": t.Move, "from": t.From, "to": t.To, "made": where}})
+	return audit.Entry{At: t.At, Actor: t.Actor, Action: "case." + string(t.To), Target: t.CaseNo,
+		Outcome: "ok", Detail: map[string]any{"move": t.Move, "from": t.From, "to": t.To, "made": where}}
 }
 
 // auditAuth records logins, logouts, tokens and account changes.

@@ -80,7 +80,7 @@ func setupDeadlines(n *Node) error {
 			return err
 		}
 	}
-	n.OnTransition(d.onTransition)
+	n.OnTransitions(d.onTransition, d.onTransitions)
 	n.AddWorker(d.runSweeper)
 	n.AddWorker(d.runNotifier)
 	d.routes()

@@ -31,8 +31,23 @@ type Transition struct {
 // transition back.
 type TransitionHook func(ctx context.Context, tx pgx.Tx, t Transition) error
 
+// TransitionsHook is a hook's form for several transitions made in one transaction
+// (courier events moving many cases at once). It must write for each transition what
+// the single form writes, in fewer statements; the cases are distinct.
+type TransitionsHook func(ctx context.Context, tx pgx.Tx, ts []Transition) error
+
+type transitionHook struct {
+	one  TransitionHook
+	many TransitionsHook // nil: one runs per transition
+}
+
 // OnTransition adds a hook. Call it before Run.
-func (n *Node) OnTransition(h TransitionHook) { n.hooks = append(n.hooks, h) }
+func (n *Node) OnTransition(h TransitionHook) { n.hooks = append(n.hooks, transitionHook{one: h}) }
+
+// OnTransitions adds a hook with its batch form. Call it before Run.
+func (n *Node) OnTransitions(one TransitionHook, many TransitionsHook) {
+	n.hooks = append(n.hooks, transitionHook{one: one, many: many})
+}
 
 // AddWorker adds a background loop that Run starts and waits for. Call it before Run.
 func (n *Node) AddWorker(f func(ctx context.Context) error) { n.workers = append(n.workers, f) }
@@ -61,12 +76,28 @@ func (n *Node) PublicRoute(pattern string, h func(w http.ResponseWriter, r *http
 }
 
 func (n *Node) runHooks(ctx context.Context, tx pgx.Tx, t Transition) error {
-	if t.At.IsZero() {
-		t.At = n.now()
+	return n.runHooksMany(ctx, tx, []Transition{t})
+}
+
+// runHooksMany runs every hook over transitions of distinct cases made in one
+// transaction: a hook's batch form once, or its single form per transition.
+func (n *Node) runHooksMany(ctx context.Context, tx pgx.Tx, ts []Transition) error {
+	for i := range ts {
+		if ts[i].At.IsZero() {
+			ts[i].At = n.now()
+		}
 	}
 	for _, h := range n.hooks {
-		if err := h(ctx, tx, t); err != nil {
-			return err
+		if h.many != nil && len(ts) > 1 {
+			if err := h.many(ctx, tx, ts); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, t := range ts {
+			if err := h.one(ctx, tx, t); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -65,7 +65,7 @@ type Node struct {
 	access  map[string]routeAccess
 	auth    *auth.Service
 	metrics *metrics
-	hooks   []TransitionHook
+	hooks   []transitionHook
 	workers []func(context.Context) error
 }
 
@@ -118,7 +118,7 @@ func NewNode(opt Options) (*Node, error) {
 		SecureCookies: opt.SecureCookies})
 	opt.Health.Register(n.mux)
 	n.routesAPI()
-	n.OnTransition(n.auditTransition)
+	n.OnTransitions(n.auditTransition, n.auditTransitions)
 	chainer := audit.NewChainer(opt.DB, opt.Log)
 	n.AddWorker(chainer.Run)
 	n.AddWorker(n.runAuditRetention)

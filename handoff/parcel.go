@@ -81,7 +81,7 @@ func setupParcels(n *Node) error {
 		return nil
 	}
 	p.ingest = courier.NewIngester(n.opt.DB, courier.IngestOptions{Hall: n.opt.Code, Now: n.now,
-		OnAdvance: p.onAdvance, Committed: func([]courier.Advance) { wake(p.wakeMoves) }})
+		OnAdvance: p.onAdvance, Settle: p.settleOwed, Committed: p.wakeIfOwed})
 	n.OnTransition(p.onTransition)
 	n.AddWorker(p.ingest.Run)
 	n.AddWorker(p.runOrders)

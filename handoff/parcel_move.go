@@ -9,19 +9,31 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tongban/tongban/courier"
 )
 
-// Courier events move the case in two steps. Ingestion stores the events and, in the
-// same transaction, notes on the parcel the case stage it now owes (pending_move);
-// then the mover makes that case move through the state machine, which checks who
-// may move the case, records it and tells the partner hall. Splitting them keeps
-// ingestion batched (one transaction for many pushes) while every case move stays
-// its own compare-and-set transaction; the note survives a crash between the two.
+// Courier events move the case. Ingestion stores the events and notes on the parcel
+// the case stage it now owes (pending_move); in the same transaction, settleOwed makes
+// those moves through the state machine (who may move the case, compare-and-set on
+// its state, the message to the partner, timeline, audit and timers), for all the
+// batch's cases at once, and clears the notes. A case another transaction holds, or
+// a batch of moves that fails, leaves its notes for the mover, which makes them in
+// chunks (and one by one when a chunk fails); the note survives a crash.
 
-// runMoves makes owed case moves when ingestion commits, and every second.
+// wakeIfOwed wakes the mover when an ingestion batch left moves owed.
+func (p *Parcels) wakeIfOwed(adv []courier.Advance) {
+	for _, a := range adv {
+		if a.Parcel.PendingMove != "" {
+			wake(p.wakeMoves)
+			return
+		}
+	}
+}
+
+// runMoves makes owed case moves when ingestion leaves some, and every second.
 func (p *Parcels) runMoves(ctx context.Context) error {
 	t := time.NewTicker(workerInterval)
 	defer t.Stop()
@@ -86,50 +98,138 @@ func (p *Parcels) moveCase(ctx context.Context, parcel courier.Parcel) error {
 	return courier.ClearPendingMoves(ctx, p.n.opt.DB, []courier.Parcel{parcel})
 }
 
-// moveChunk makes several owed moves in one transaction. Each is the same move
-// localMove makes (ownership and compare-and-set on the state, the message to the
-// partner, the timeline, the transition hooks), repeated per case inside one
-// transaction so a burst of courier events costs one commit, not one per case.
-// Cases are locked in id order so concurrent chunks cannot deadlock. The notes are
-// cleared after commit; a crash in between makes the move again, which the state
-// check turns into nothing.
+// moveChunk makes several owed moves in one transaction, as settleOwed does inside
+// an ingestion batch, but waiting for cases others hold. The notes are cleared in the
+// same transaction, so a move and its note go together.
 func (p *Parcels) moveChunk(ctx context.Context, chunk []courier.Parcel) error {
-	chunk = slices.Clone(chunk)
-	slices.SortFunc(chunk, func(a, b courier.Parcel) int { return bytes.Compare(a.CaseID[:], b.CaseID[:]) })
 	var made []string
 	err := pgx.BeginFunc(ctx, p.n.opt.DB, func(tx pgx.Tx) error {
-		made = made[:0]
-		for _, parcel := range chunk {
-			move := "parcel." + parcel.PendingMove
-			m, ok := Moves[move]
-			if !ok {
-				continue
-			}
-			step := Step{Actor: "courier:" + parcel.Carrier, Status: parcel.PendingMove, Waybill: parcel.Waybill}
-			c, err := lockCase(ctx, tx, parcel.CaseID.String())
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if c.sideOf(p.n.opt.Code)&m.By == 0 || !m.allows(c.State) {
-				continue // past it already, or not ours to move
-			}
-			if _, err := p.n.moveLocked(ctx, tx, c, move, step.Actor, step); err != nil {
-				return err
-			}
-			made = append(made, move)
+		var settled []courier.Parcel
+		var err error
+		made, settled, err = p.moveOwed(ctx, tx, chunk, false)
+		if err != nil {
+			return err
 		}
-		return nil
+		return courier.ClearPendingMoves(ctx, tx, settled)
 	})
 	if err != nil {
 		return err
 	}
+	p.countMoves(made)
+	return nil
+}
+
+// settleOwed runs inside an ingestion batch, which holds the locks of its parcels:
+// it makes the case moves they owe in the same transaction, so a courier event and
+// the case move it causes commit together, and returns the parcels whose notes are
+// settled. A case another transaction holds is skipped (SKIP LOCKED: ingestion never
+// waits for a case while it holds parcels) and its parcel stays owed for the mover,
+// as do all of them when a move fails: the savepoint undoes the moves, not the events.
+func (p *Parcels) settleOwed(ctx context.Context, tx pgx.Tx, owed []courier.Parcel) ([]uuid.UUID, func(), error) {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	made, settled, err := p.moveOwed(ctx, sp, owed, true)
+	if err != nil {
+		if rerr := sp.Rollback(ctx); rerr != nil {
+			return nil, nil, rerr
+		}
+		p.log.Warn("case moves in the ingestion batch failed; the mover makes them", slog.Int("parcels", len(owed)),
+			slog.String("err", err.Error()))
+		return nil, nil, nil
+	}
+	if err := sp.Commit(ctx); err != nil {
+		return nil, nil, err
+	}
+	ids := make([]uuid.UUID, len(settled))
+	for i, parcel := range settled {
+		ids[i] = parcel.ID
+	}
+	return ids, func() { p.countMoves(made) }, nil
+}
+
+// moveOwed locks the cases of parcels that owe a move (in id order, so concurrent
+// batches cannot deadlock; with skipLocked, only those no one else holds) and makes
+// every owed move that is still due, through moveLockedMany: ownership and
+// compare-and-set on the state, the message to the partner, the timeline and the
+// hooks, in one statement per table. A move the case is past already, or that is
+// not this hall's to make, is settled without a move: courier events never move a
+// case backwards. It returns the moves made and the parcels settled; a parcel whose
+// case it could not lock is neither.
+func (p *Parcels) moveOwed(ctx context.Context, tx pgx.Tx, owed []courier.Parcel, skipLocked bool) ([]string, []courier.Parcel, error) {
+	owed = slices.Clone(owed)
+	slices.SortStableFunc(owed, func(a, b courier.Parcel) int { return bytes.Compare(a.CaseID[:], b.CaseID[:]) })
+	ids := make([]uuid.UUID, 0, len(owed))
+	for _, parcel := range owed {
+		if len(ids) == 0 || ids[len(ids)-1] != parcel.CaseID {
+			ids = append(ids, parcel.CaseID)
+		}
+	}
+	lock := `FOR UPDATE`
+	if skipLocked {
+		lock += ` SKIP LOCKED`
+	}
+	rows, err := tx.Query(ctx, `SELECT `+headCols+` FROM cases WHERE id = ANY($1) ORDER BY id `+lock, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	locked, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (caseHead, error) { return scanHead(r) })
+	if err != nil {
+		return nil, nil, err
+	}
+	heads := make(map[uuid.UUID]caseHead, len(locked))
+	for _, c := range locked {
+		heads[c.ID] = c
+	}
+	var made []string
+	var settled []courier.Parcel
+	// A case owed moves by two parcels (a resent parcel) takes them in rounds, each
+	// checked against the state the one before left.
+	for len(owed) > 0 {
+		var round []caseMove
+		var later []courier.Parcel
+		inRound := map[uuid.UUID]bool{}
+		for _, parcel := range owed {
+			c, ok := heads[parcel.CaseID]
+			switch {
+			case !ok && skipLocked:
+				continue // held elsewhere: the mover makes it
+			case !ok:
+				settled = append(settled, parcel) // the case is gone
+				continue
+			case inRound[c.ID]:
+				later = append(later, parcel)
+				continue
+			}
+			move := "parcel." + parcel.PendingMove
+			settled = append(settled, parcel)
+			if m, ok := Moves[move]; !ok || c.sideOf(p.n.opt.Code)&m.By == 0 || !m.allows(c.State) {
+				continue // past it already, or not ours to move
+			}
+			inRound[c.ID] = true
+			step := Step{Actor: "courier:" + parcel.Carrier, Status: parcel.PendingMove, Waybill: parcel.Waybill}
+			round = append(round, caseMove{c: c, move: move, actor: step.Actor, payload: step})
+		}
+		if len(round) > 0 {
+			moved, err := p.n.moveLockedMany(ctx, tx, round)
+			if err != nil {
+				return nil, nil, err
+			}
+			for i, c := range moved {
+				heads[c.ID] = c
+				made = append(made, round[i].move)
+			}
+		}
+		owed = later
+	}
+	return made, settled, nil
+}
+
+func (p *Parcels) countMoves(made []string) {
 	for _, move := range made {
 		p.n.metrics.moves.WithLabelValues(move, "local").Inc()
 	}
-	return courier.ClearPendingMoves(ctx, p.n.opt.DB, chunk)
 }
 
 // onAdvance runs inside an ingestion batch: a status that is not a receipt by the

@@ -25,13 +25,19 @@ type caseFacts struct {
 }
 
 func loadCaseFacts(ctx context.Context, tx pgx.Tx, id uuid.UUID) (caseFacts, error) {
-	var f caseFacts
-	err := tx.QueryRow(ctx, `SELECT id, case_no, origin, destination, matter_code, department, clerk, promised_limit,
-		legal_limit, limit_unit FROM cases WHERE id = $1`, id).Scan(&f.ID, &f.CaseNo, &f.Origin, &f.Destination,
-		&f.MatterCode, &f.Department, &f.Clerk, &f.PromisedLimit, &f.LegalLimit, &f.LimitUnit)
+	f, err := scanCaseFacts(tx.QueryRow(ctx, `SELECT `+caseFactCols+` FROM cases WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return f, ErrNotFound
 	}
+	return f, err
+}
+
+const caseFactCols = `id, case_no, origin, destination, matter_code, department, clerk, promised_limit, legal_limit, limit_unit`
+
+func scanCaseFacts(row pgx.Row) (caseFacts, error) {
+	var f caseFacts
+	err := row.Scan(&f.ID, &f.CaseNo, &f.Origin, &f.Destination, &f.MatterCode, &f.Department, &f.Clerk,
+		&f.PromisedLimit, &f.LegalLimit, &f.LimitUnit)
 	return f, err
 }
 
@@ -51,6 +57,30 @@ func (d *Deadlines) openTimer(ctx context.Context, tx pgx.Tx, f caseFacts, kind 
 	if err != nil {
 		return err
 	}
+	r := d.newTimer(f, kind, start, handler, p)
+	_, err = tx.Exec(ctx, `INSERT INTO timers (case_id, kind, case_no, matter_code, department, handler, owner, limit_days,
+		unit, yellow_pct, red_pct, section_head_after_s, leader_after_s, started_at, warn_at, red_at, due_at, provisional,
+		state, fire_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'running',$19)
+		ON CONFLICT (case_id, kind) DO NOTHING`,
+		f.ID, kind, f.CaseNo, f.MatterCode, f.Department, handler, r.owner, r.spec.Limit, r.spec.Unit, p.YellowPct, p.RedPct,
+		p.SectionHeadAfter, p.LeaderAfter, start, r.times.Warn, r.times.Red, r.times.Due, r.times.Provisional, r.fire)
+	return deadlineErr("open timer", err)
+}
+
+// newTimerRow is a timer about to be opened: its limit under the policy, its
+// instants, the hall that owns it and when the sweep first looks at it.
+type newTimerRow struct {
+	f       caseFacts
+	kind    string
+	handler string
+	policy  Policy
+	spec    timerSpec
+	times   timerTimes
+	owner   string
+	fire    *time.Time
+}
+
+func (d *Deadlines) newTimer(f caseFacts, kind string, start time.Time, handler string, p Policy) newTimerRow {
 	spec := timerSpec{Start: start, YellowPct: p.YellowPct, RedPct: p.RedPct}
 	switch {
 	case p.LimitDays != nil:
@@ -70,13 +100,7 @@ func (d *Deadlines) openTimer(ctx context.Context, tx pgx.Tx, f caseFacts, kind 
 	tt := computeTimes(d.cal, spec, nil)
 	owner := f.ownerOf(kind)
 	fire := nextFire(owner == d.n.opt.Code, stageNone, stageTimes(tt.Warn, tt.Red, tt.Due, p.SectionHeadAfter, p.LeaderAfter))
-	_, err = tx.Exec(ctx, `INSERT INTO timers (case_id, kind, case_no, matter_code, department, handler, owner, limit_days,
-		unit, yellow_pct, red_pct, section_head_after_s, leader_after_s, started_at, warn_at, red_at, due_at, provisional,
-		state, fire_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'running',$19)
-		ON CONFLICT (case_id, kind) DO NOTHING`,
-		f.ID, kind, f.CaseNo, f.MatterCode, f.Department, handler, owner, spec.Limit, spec.Unit, p.YellowPct, p.RedPct,
-		p.SectionHeadAfter, p.LeaderAfter, start, tt.Warn, tt.Red, tt.Due, tt.Provisional, fire)
-	return deadlineErr("open timer", err)
+	return newTimerRow{f: f, kind: kind, handler: handler, policy: p, spec: spec, times: tt, owner: owner, fire: fire}
 }
 
 // closeTimers ends the stages that a move completes. A paused timer first gets its
@@ -127,14 +151,19 @@ func (d *Deadlines) resumeTimers(ctx context.Context, tx pgx.Tx, caseID uuid.UUI
 		return deadlineErr("resume timers", err)
 	}
 	for _, id := range ids {
-		if _, err := tx.Exec(ctx, `UPDATE timer_pauses SET resumed_at = $2 WHERE timer_id = $1 AND resumed_at IS NULL`, id, at); err != nil {
-			return deadlineErr("end pause", err)
-		}
-		if err := d.recompute(ctx, tx, id); err != nil {
+		if err := d.endPause(ctx, tx, id, at); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// endPause gives a resumed timer's pause its end and computes the timer again.
+func (d *Deadlines) endPause(ctx context.Context, tx pgx.Tx, id int64, at time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE timer_pauses SET resumed_at = $2 WHERE timer_id = $1 AND resumed_at IS NULL`, id, at); err != nil {
+		return deadlineErr("end pause", err)
+	}
+	return d.recompute(ctx, tx, id)
 }
 
 // recompute sets a timer's instants from its start, its limit and its finished

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -124,43 +125,134 @@ func (n *Node) localMoveWith(ctx context.Context, ref, move string, step Step, b
 }
 
 // moveLocked makes a move on a case locked in tx whose state the caller has checked:
-// the compare-and-set, the message to the partner, the timeline and the hooks. It is
-// the one place a local move is written, whether it comes from the API or from a
-// courier's event.
+// the compare-and-set, the message to the partner, the timeline and the hooks.
 func (n *Node) moveLocked(ctx context.Context, tx pgx.Tx, c caseHead, move, actor string, payload any) (caseHead, error) {
-	m := Moves[move]
+	out, err := n.moveLockedMany(ctx, tx, []caseMove{{c: c, move: move, actor: actor, payload: payload}})
+	if err != nil {
+		return caseHead{}, err
+	}
+	return out[0], nil
+}
+
+// caseMove is one move of a case locked in the transaction, its state checked.
+type caseMove struct {
+	c       caseHead
+	move    string
+	actor   string
+	payload any
+}
+
+// moveLockedMany makes moves of distinct cases locked in tx whose states the caller
+// has checked: the compare-and-set on each case's state, its message to the partner,
+// its timeline entry and the hooks, one statement per table for all of them. It is
+// the one place a local move is written, whether it comes from the API (one move) or
+// from courier events (many), and it returns the cases as moved.
+func (n *Node) moveLockedMany(ctx context.Context, tx pgx.Tx, moves []caseMove) ([]caseHead, error) {
 	now := n.now()
-	seq := c.OutSeq + 1
-	tag, err := tx.Exec(ctx, `UPDATE cases SET state = $3, out_seq = $4, state_changed_at = $5, updated_at = $5
-		WHERE id = $1 AND state = $2`, c.ID, c.State, m.To, seq, now)
+	k := len(moves)
+	ids, seqs := make([]uuid.UUID, k), make([]int64, k)
+	from, to := make([]string, k), make([]string, k)
+	msgs := make([]outMessage, k)
+	for i, mv := range moves {
+		ids[i], seqs[i], from[i], to[i] = mv.c.ID, mv.c.OutSeq+1, string(mv.c.State), string(Moves[mv.move].To)
+		msgs[i] = outMessage{to: mv.c.partner(n.opt.Code), caseID: mv.c.ID, seq: seqs[i], typ: messageType(mv.move), payload: mv.payload}
+	}
+	rows, err := tx.Query(ctx, `UPDATE cases c SET state = u.to_state, out_seq = u.seq, state_changed_at = $5, updated_at = $5
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[]) AS u(id, from_state, to_state, seq)
+		WHERE c.id = u.id AND c.state = u.from_state RETURNING c.id`, ids, from, to, seqs, now)
 	if err != nil {
-		return caseHead{}, err
+		return nil, err
 	}
-	if tag.RowsAffected() != 1 {
-		return caseHead{}, &StateError{Move: move, Current: c.State}
-	}
-	msgID, err := n.enqueue(ctx, tx, c.partner(n.opt.Code), c.ID, seq, messageType(move), payload)
+	moved, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 	if err != nil {
-		return caseHead{}, err
+		return nil, err
 	}
-	var detail any = payload
-	if p, ok := payload.(Package); ok {
-		// The timeline keeps the package's facts, not the applicant or the files again.
-		detail = map[string]any{"seal_no": p.SealNo, "manifest": p.Manifest, "waybill": p.Waybill, "attachments": len(p.Attachments)}
+	if len(moved) != k {
+		for _, mv := range moves {
+			if !slices.Contains(moved, mv.c.ID) {
+				return nil, &StateError{Move: mv.move, Current: mv.c.State}
+			}
+		}
 	}
-	if err := n.recordEvent(ctx, tx, c.ID, n.opt.Code, actor, move, c.State, m.To, msgID, detail); err != nil {
-		return caseHead{}, err
+	msgIDs, err := n.enqueue(ctx, tx, msgs...)
+	if err != nil {
+		return nil, err
 	}
-	var st *Step
-	if s, ok := payload.(Step); ok {
-		st = &s
+	events := make([]caseEvent, k)
+	ts := make([]Transition, k)
+	out := make([]caseHead, k)
+	for i, mv := range moves {
+		m := Moves[mv.move]
+		var detail any = mv.payload
+		if p, ok := mv.payload.(Package); ok {
+			// The timeline keeps the package's facts, not the applicant or the files again.
+			detail = map[string]any{"seal_no": p.SealNo, "manifest": p.Manifest, "waybill": p.Waybill, "attachments": len(p.Attachments)}
+		}
+		events[i] = caseEvent{caseID: mv.c.ID, hall: n.opt.Code, actor: mv.actor, action: mv.move, from: mv.c.State, to: m.To,
+			msgID: msgIDs[i], detail: detail}
+		var st *Step
+		if s, ok := mv.payload.(Step); ok {
+			st = &s
+		}
+		ts[i] = Transition{CaseID: mv.c.ID, CaseNo: mv.c.CaseNo, Move: mv.move, From: mv.c.State, To: m.To,
+			Local: true, Actor: mv.actor, At: now, Step: st}
+		out[i] = mv.c
+		out[i].State, out[i].OutSeq = m.To, seqs[i]
 	}
-	if err := n.runHooks(ctx, tx, Transition{CaseID: c.ID, CaseNo: c.CaseNo, Move: move, From: c.State, To: m.To,
-		Local: true, Actor: actor, At: now, Step: st}); err != nil {
-		return caseHead{}, err
+	if err := n.recordEvents(ctx, tx, events); err != nil {
+		return nil, err
 	}
-	c.State, c.OutSeq = m.To, seq
-	return c, nil
+	if err := n.runHooksMany(ctx, tx, ts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// caseEvent is one entry of a case timeline.
+type caseEvent struct {
+	caseID      uuid.UUID
+	hall, actor string
+	action      string
+	from, to    State
+	msgID       uuid.UUID // uuid.Nil: no message
+	detail      any
+}
+
+// recordEvents appends entries to case timelines in one statement.
+func (n *Node) recordEvents(ctx context.Context, tx pgx.Tx, es []caseEvent) error {
+	k := len(es)
+	ids, halls, actors, actions := make([]uuid.UUID, k), make([]string, k), make([]string, k), make([]string, k)
+	froms, tos, details := make([]*string, k), make([]*string, k), make([]string, k)
+	mids := make([]*uuid.UUID, k)
+	for i, e := range es {
+		d, err := json.Marshal(e.detail)
+		if err != nil {
+			return err
+		}
+		ids[i], halls[i], actors[i], actions[i], details[i] = e.caseID, e.hall, e.actor, e.action, string(d)
+		froms[i], tos[i], mids[i] = optState(e.from), optState(e.to), optID(e.msgID)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, at, hall, actor, action, from_state, to_state, message_id, detail)
+		SELECT u.case_id, $1, u.hall, u.actor, u.action, u.from_state, u.to_state, u.message_id, u.detail::jsonb
+		FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[])
+			WITH ORDINALITY AS u(case_id, hall, actor, action, from_state, to_state, message_id, detail, ord)
+		ORDER BY u.ord`, n.now(), ids, halls, actors, actions, froms, tos, mids, details)
+	return err
+}
+
+func optState(s State) *string {
+	if s == "" {
+		return nil
+	}
+	v := string(s)
+	return &v
+}
+
+func optID(id uuid.UUID) *uuid.UUID {
+	if id == uuid.Nil {
+		return nil
+	}
+	return &id
 }
 
 // recordEvent appends to the case timeline, which is also its audit trail.
@@ -169,21 +261,8 @@ func (n *Node) recordEvent(ctx context.Context, tx pgx.Tx, caseID uuid.UUID, hal
 	if err != nil {
 		return err
 	}
-	var fromS, toS *string
-	if from != "" {
-		s := string(from)
-		fromS = &s
-	}
-	if to != "" {
-		s := string(to)
-		toS = &s
-	}
-	var mid *uuid.UUID
-	if msgID != uuid.Nil {
-		mid = &msgID
-	}
 	_, err = tx.Exec(ctx, `INSERT INTO case_events (case_id, at, hall, actor, action, from_state, to_state, message_id, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, caseID, n.now(), hall, actor, action, fromS, toS, mid, d)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, caseID, n.now(), hall, actor, action, optState(from), optState(to), optID(msgID), d)
 	return err
 }
 

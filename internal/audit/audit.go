@@ -63,8 +63,48 @@ VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`
 // change being audited. It touches no shared row, so concurrent transactions do not
 // wait for each other; the row is chained after it commits.
 func Append(ctx context.Context, q Querier, e Entry) error {
+	at, detail, err := e.row()
+	if err != nil {
+		return err
+	}
+	_, err = q.Exec(ctx, insertSQL, at, clean(e.Actor), clean(e.Role), clean(e.Action),
+		clean(e.Target), clean(e.Outcome), detail)
+	if err != nil {
+		return fmt.Errorf("audit: append %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// AppendMany records several entries as Append does, in one statement, for a
+// transaction that makes many audited changes at once.
+func AppendMany(ctx context.Context, q Querier, es []Entry) error {
+	n := len(es)
+	ats := make([]time.Time, n)
+	actors, roles, actions, targets, outcomes, details := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n)
+	for i, e := range es {
+		at, detail, err := e.row()
+		if err != nil {
+			return err
+		}
+		ats[i], details[i] = at, detail
+		actors[i], roles[i], actions[i], targets[i], outcomes[i] = clean(e.Actor), clean(e.Role), clean(e.Action), clean(e.Target), clean(e.Outcome)
+	}
+	_, err := q.Exec(ctx, `INSERT INTO audit_log (at, actor, role, action, target, outcome, detail)
+		SELECT u.at, u.actor, u.role, u.action, u.target, u.outcome, u.detail::jsonb
+		FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+			AS u(at, actor, role, action, target, outcome, detail)`,
+		ats, actors, roles, actions, targets, outcomes, details)
+	if err != nil {
+		return fmt.Errorf("audit: append %d entries: %w", n, err)
+	}
+	return nil
+}
+
+// row checks an entry and gives its time in UTC and its detail as JSON.
+func (e Entry) row() (time.Time, string, error) {
 	if e.Action == "" || e.Outcome == "" {
-		return errors.New("audit: append: action and outcome are required")
+		return time.Time{}, "", errors.New("audit: append: action and outcome are required")
 	}
 	at := e.At
 	if at.IsZero() {
@@ -74,16 +114,11 @@ func Append(ctx context.Context, q Querier, e Entry) error {
 	if e.Detail != nil {
 		b, err := json.Marshal(e.Detail)
 		if err != nil {
-			return fmt.Errorf("audit: append %s: detail: %w", e.Action, err)
+			return time.Time{}, "", fmt.Errorf("audit: append %s: detail: %w", e.Action, err)
 		}
 		detail = b
 	}
-	_, err := q.Exec(ctx, insertSQL, at.UTC(), clean(e.Actor), clean(e.Role), clean(e.Action),
-		clean(e.Target), clean(e.Outcome), string(detail))
-	if err != nil {
-		return fmt.Errorf("audit: append %s: %w", e.Action, err)
-	}
-	return nil
+	return at.UTC(), string(detail), nil
 }
 
 // clean makes any string storable in a text column: actors and targets may come from
