@@ -46,22 +46,24 @@ func (w *parcelWorld) clock() time.Time { return time.Now().Add(time.Duration(w.
 
 func newParcelWorld(t testing.TB, faults sim.Faults) *parcelWorld {
 	t.Helper()
-	ctx := context.Background()
-	e, err := bus.StartEmbedded(ctx)
+	w, start := newParcelHalls(t)
+	cfg, client := w.serveSim(t, sim.Config{SF: []sim.SFAccount{{PartnerID: simPartner, CheckWord: simCheckWord, MonthlyCard: "7551234567",
+		PushURL: w.a.base + "/api/v1/courier/callbacks/sf"}}, Seed: 7, Faults: faults, PushTimeout: 5 * time.Second})
+	setup, err := NewCourierSetup(cfg, CourierAccounts{SF: &sf.Config{PartnerID: simPartner, CheckWord: simCheckWord,
+		MonthlyCard: "7551234567", Client: client("/sf")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(e.Close)
-	w := &parcelWorld{bus: e.Config()}
-	if _, err := bus.EnsureTopics(ctx, w.bus, bus.DefaultTopics([]string{gz, fs}, 4, 1)); err != nil {
-		t.Fatal(err)
-	}
-	a, runA := w.hall(t, gz)
-	b, runB := w.hall(t, fs)
-	trust(a, b)
-	trust(b, a)
-	s, err := sim.New(sim.Config{SF: []sim.SFAccount{{PartnerID: simPartner, CheckWord: simCheckWord, MonthlyCard: "7551234567",
-		PushURL: a.base + "/api/v1/courier/callbacks/sf"}}, Seed: 7, Faults: faults, PushTimeout: 5 * time.Second})
+	start(setup)
+	return w
+}
+
+// serveSim serves a courier simulator over HTTP for the world; it returns the hall's
+// courier config for tests (polling and loss far off) and the client settings for a
+// carrier's path on the simulator.
+func (w *parcelWorld) serveSim(t testing.TB, c sim.Config) (courier.Config, func(path string) courier.ClientConfig) {
+	t.Helper()
+	s, err := sim.New(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,17 +72,35 @@ func newParcelWorld(t testing.TB, faults sim.Faults) *parcelWorld {
 	w.sim, w.simURL = s, srv.URL
 	cfg := courier.DefaultConfig()
 	cfg.StaleAfter, cfg.LostAfter, cfg.PollInterval = time.Hour, 24*time.Hour, time.Hour
-	setup, err := NewCourierSetup(cfg, CourierAccounts{SF: &sf.Config{PartnerID: simPartner, CheckWord: simCheckWord,
-		MonthlyCard: "7551234567", Client: courier.ClientConfig{BaseURL: srv.URL + "/sf", RatePerSecond: -1,
-			BackoffBase: time.Millisecond, BackoffMax: 10 * time.Millisecond}}})
+	return cfg, func(path string) courier.ClientConfig {
+		return courier.ClientConfig{BaseURL: srv.URL + path, RatePerSecond: -1, BackoffBase: time.Millisecond, BackoffMax: 10 * time.Millisecond}
+	}
+}
+
+// newParcelHalls is the bus and both halls of a parcel world, trusting each other,
+// not yet running: start gives the origin its courier and runs both.
+func newParcelHalls(t testing.TB) (w *parcelWorld, start func(*CourierSetup)) {
+	t.Helper()
+	ctx := context.Background()
+	e, err := bus.StartEmbedded(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Parcels().Use(setup)
-	runA()
-	runB()
+	t.Cleanup(e.Close)
+	w = &parcelWorld{bus: e.Config()}
+	if _, err := bus.EnsureTopics(ctx, w.bus, bus.DefaultTopics([]string{gz, fs}, 4, 1)); err != nil {
+		t.Fatal(err)
+	}
+	a, runA := w.hall(t, gz)
+	b, runB := w.hall(t, fs)
+	trust(a, b)
+	trust(b, a)
 	w.a, w.b = a, b
-	return w
+	return w, func(setup *CourierSetup) {
+		a.Parcels().Use(setup)
+		runA()
+		runB()
+	}
 }
 
 // parcelSources are the hall's schemas with the courier tables, whether or not
@@ -180,7 +200,7 @@ func TestParcelJourneyMovesCaseAtBothHalls(t *testing.T) {
 	if caseWaybill != parcel.Waybill {
 		t.Fatalf("case waybill %q, parcel %q", caseWaybill, parcel.Waybill)
 	}
-	checkWaybillCreated(t, w, id, parcel.Waybill)
+	checkWaybillCreated(t, w, id, parcel.Waybill, "sf", simPartner, "顺丰特快")
 
 	// Pickup and sorting fall due together; the simulator pushes them newest first, twice.
 	w.advance(6 * time.Hour)
@@ -296,8 +316,8 @@ func postPush(t *testing.T, h *testHall, form url.Values) string {
 
 // checkWaybillCreated reads tongban.settlement.waybills as settlement does: the
 // envelope must verify against the hall's key and its payload pass settlement's
-// own strict parser.
-func checkWaybillCreated(t *testing.T, w *parcelWorld, caseID, waybill string) {
+// own strict parser, and name the carrier, account and product the hall used.
+func checkWaybillCreated(t *testing.T, w *parcelWorld, caseID, waybill, carrier, account, product string) {
 	t.Helper()
 	r := bus.NewReader(w.bus, "test-settlement-"+caseID, bus.SettlementTopic)
 	defer r.Close()
@@ -324,7 +344,7 @@ func checkWaybillCreated(t *testing.T, w *parcelWorld, caseID, waybill string) {
 		if err != nil {
 			t.Fatalf("settlement refuses the payload: %v\n%s", err, env.Payload)
 		}
-		if ev.Waybill != waybill || ev.Carrier != "sf" || ev.Account != simPartner || ev.Product != "顺丰特快" ||
+		if ev.Waybill != waybill || ev.Carrier != carrier || ev.Account != account || ev.Product != product ||
 			ev.OriginDivision != gz || ev.DestinationDivision != fs || ev.Hall != gz || ev.WeightG != 500 {
 			t.Fatalf("waybill event %+v", ev)
 		}
