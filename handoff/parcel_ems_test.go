@@ -63,6 +63,23 @@ func TestParcelEMSTrackedByKuaidi100(t *testing.T) {
 	w.advance(6 * time.Hour)
 	waitState(t, w.a, id, InTransit)
 	waitState(t, w.b, id, InTransit)
+
+	// kuaidi100 gives up on the number (abort): the hall records it and its poller
+	// subscribes again, so the rest of the journey still arrives.
+	abort := `{"status":"abort","billstatus":"","message":"3天查询无记录","autoCheck":"0","comOld":"","comNew":"",` +
+		`"lastResult":{"message":"ok","state":"0","status":"200","ischeck":"0","com":"ems","nu":"` + parcel.Waybill + `","data":[]}}`
+	if ans := postK100(t, w.a, abort, simK100Salt); ans != kuaidi100.PushOK {
+		t.Fatalf("abort push answered %s", ans)
+	}
+	if state, _ := k100Subscription(t, w.a, parcel.ID); state != "aborted" {
+		t.Fatalf("subscription %q after an abort, want aborted", state)
+	}
+	if err := w.a.Parcels().PollOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if state, _ := k100Subscription(t, w.a, parcel.ID); state != "subscribed" {
+		t.Fatalf("subscription %q after the poller ran, want subscribed again", state)
+	}
 	w.advance(72 * time.Hour)
 	waitState(t, w.a, id, Delivered)
 	waitState(t, w.b, id, Delivered)
@@ -88,19 +105,12 @@ func TestParcelEMSTrackedByKuaidi100(t *testing.T) {
 	param := `{"status":"polling","billstatus":"check","message":"","lastResult":{"message":"ok","state":"6","status":"200",` +
 		`"ischeck":"0","com":"ems","nu":"` + parcel.Waybill + `","data":[{"context":"退回","time":"2025-03-08 10:00:00",` +
 		`"ftime":"2025-03-08 10:00:00","status":"退回","areaCode":"","areaName":""}]}}`
-	form := url.Values{"param": {param}, "sign": {kuaidi100.CallbackSign(param, "not-our-salt")}}
-	resp, err := http.Post(w.a.base+"/api/v1/courier/callbacks/kuaidi100", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ans, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(ans) != kuaidi100.PushBadSignature {
-		t.Fatalf("forged push answered %d %s", resp.StatusCode, ans)
+	if ans := postK100(t, w.a, param, "not-our-salt"); ans != kuaidi100.PushBadSignature {
+		t.Fatalf("forged push answered %s", ans)
 	}
 	var verified bool
 	var carrier string
-	err = w.a.opt.DB.QueryRow(context.Background(), `SELECT verified, carrier FROM courier_callbacks ORDER BY received_at DESC, id DESC LIMIT 1`).Scan(&verified, &carrier)
+	err := w.a.opt.DB.QueryRow(context.Background(), `SELECT verified, carrier FROM courier_callbacks ORDER BY received_at DESC, id DESC LIMIT 1`).Scan(&verified, &carrier)
 	if err != nil || verified || carrier != "kuaidi100" {
 		t.Fatalf("forged push recorded as verified=%v carrier=%q %v", verified, carrier, err)
 	}
@@ -121,4 +131,18 @@ func k100Subscription(t *testing.T, h *testHall, parcelID uuid.UUID) (state, com
 		t.Fatal(err)
 	}
 	return state, company
+}
+
+// postK100 pushes param to the hall's kuaidi100 callback, signed with salt, and
+// returns the answer.
+func postK100(t *testing.T, h *testHall, param, salt string) string {
+	t.Helper()
+	form := url.Values{"param": {param}, "sign": {kuaidi100.CallbackSign(param, salt)}}
+	resp, err := http.Post(h.base+"/api/v1/courier/callbacks/kuaidi100", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ans, _ := io.ReadAll(resp.Body)
+	return string(ans)
 }
