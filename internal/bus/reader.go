@@ -58,10 +58,15 @@ func NewReader(cfg Config, group string, topics ...string) *Reader {
 		// joins late must still receive the cases already sent to it.
 		StartOffset: kafka.FirstOffset,
 		// Low latency over batching: a fetch returns as soon as one byte is
-		// there, and an idle poll waits at most 250ms.
+		// there. kafka-go gives the broker MaxWait less a round-trip allowance
+		// of 1 s (a quarter of MaxWait when MaxWait is under 1 s) and gives up on
+		// the answer at MaxWait: 1.2 s is an idle poll of 200 ms with 1 s for a
+		// busy broker to answer. At 250 ms the allowance was 62 ms, and a loaded
+		// broker missed it on every try, so the reader redialled and fetched the
+		// same offset again and again without progress.
 		MinBytes: 1,
 		MaxBytes: 10 << 20,
-		MaxWait:  250 * time.Millisecond,
+		MaxWait:  1200 * time.Millisecond,
 		// The default 5s wait after a failed join (a broker restarting, a
 		// topic not yet provisioned) is longer than a hand-off should stall.
 		JoinGroupBackoff: time.Second,
