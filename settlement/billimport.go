@@ -101,6 +101,9 @@ func (n *Node) ImportBill(ctx context.Context, req ImportRequest, file io.Reader
 	defer src.Close()
 	imp := Import{Carrier: req.Carrier, Account: req.Account, Period: string(req.Period), FileName: req.FileName,
 		Format: format, Encoding: encoding, ImportedBy: req.Actor, ImportedAt: n.now()}
+	// The classifier's loader stops with the import, whichever way it ends.
+	loadCtx, cancelLoad := context.WithCancel(ctx)
+	defer cancelLoad()
 	err = pgx.BeginFunc(ctx, n.db, func(tx pgx.Tx) error {
 		if err := n.openPeriod(ctx, tx, req.Period); err != nil {
 			return err
@@ -119,7 +122,10 @@ func (n *Node) ImportBill(ctx context.Context, req ImportRequest, file io.Reader
 		if err != nil {
 			return err
 		}
-		st := &stager{importID: imp.ID, src: src, layout: layout, seen: map[[16]byte]int32{}, sum: sum}
+		pre := n.startPreClassifier(loadCtx, req.Carrier, req.Account, req.Period)
+		defer func() { cancelLoad(); <-pre.done }()
+		pre.importID = imp.ID
+		st := &stager{importID: imp.ID, src: src, layout: layout, seen: map[[16]byte]int32{}, sum: sum, pre: pre}
 		if _, err := copyText(ctx, tx, "bill_row", stagedColumns, st.next); err != nil {
 			if st.err != nil {
 				return st.err
@@ -147,6 +153,9 @@ func (n *Node) ImportBill(ctx context.Context, req ImportRequest, file io.Reader
 		}
 		if _, err := tx.Exec(ctx, `UPDATE bill_import SET file_sha256 = $2, rows_total = $3, rows_good = $4, rows_bad = $5, billed_fen = $6
 			WHERE id = $1`, imp.ID, sum.Sum(nil), imp.Rows, imp.Good, imp.Bad, imp.BilledFen); err != nil {
+			return err
+		}
+		if err := pre.finish(ctx, tx); err != nil {
 			return err
 		}
 		if err := n.audit(ctx, tx, req.Actor, "bill.import", fmt.Sprintf("import:%d", imp.ID), map[string]any{
@@ -307,7 +316,8 @@ func (n *Node) ImportErrors(ctx context.Context, id int64, after, limit int) ([]
 
 var stagedColumns = []string{"import_id", "row_no", "raw", "error", "waybill_no", "ship_date", "origin", "destination", "product",
 	"weight_g", "charge_g", "length_mm", "width_mm", "height_mm", "freight_fen", "insurance_fen", "receipt_fen", "other_fen",
-	"total_fen", "fingerprint", "occurrence"}
+	"total_fen", "fingerprint", "occurrence",
+	"res_waybill_id", "res_class", "res_expected_fen", "res_diff_fen", "res_expected_charge_g", "res_tariff_id"}
 
 // stager reads, parses and fingerprints one row at a time and writes it in COPY's
 // text format while COPY sends the previous ones.
@@ -318,6 +328,7 @@ type stager struct {
 	parser   *rowParser
 	seen     map[[16]byte]int32 // occurrences so far of each fingerprint: 20 bytes a line, not the line
 	sum      hash.Hash
+	pre      *preClassifier
 	err      error
 
 	rows, good int
@@ -386,7 +397,8 @@ func (s *stager) stage(b []byte, row int, cells []string) []byte {
 		b = tint(tsep(b, false), v)
 	}
 	b = tbytea(tsep(b, false), fp[:])
-	return tint(tsep(b, false), int64(s.seen[fp]))
+	b = tint(tsep(b, false), int64(s.seen[fp]))
+	return s.pre.append(b, row, &l)
 }
 
 func (s *stager) stageBad(b []byte, row int, cells []string, reason string) []byte {

@@ -3,10 +3,11 @@ package settlement
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"time"
 
@@ -83,7 +84,9 @@ type result struct {
 // against the waybill ledger and records the waybills still unbilled. It replaces the
 // period's earlier results (and clears later open periods of the account, which must
 // then be re-run, since a claim here may change them); the same data gives the same
-// results and the same digest.
+// results and the same digest. When the period's only import was classified as it
+// came in and nothing the classification depends on has changed since, those results
+// are published as they are; otherwise every line is classified again.
 func (n *Node) Reconcile(ctx context.Context, carrier, account string, period Period, actor string) (Reconciliation, error) {
 	if _, err := ParsePeriod(string(period)); err != nil {
 		return Reconciliation{}, err
@@ -91,12 +94,8 @@ func (n *Node) Reconcile(ctx context.Context, carrier, account string, period Pe
 	if actor == "" {
 		return Reconciliation{}, fieldErr("actor", "须提供操作人", "the acting user is required")
 	}
-	tariffs, err := loadTariffs(ctx, n.db, carrier)
-	if err != nil {
-		return Reconciliation{}, fmt.Errorf("settlement: reconcile: %w", err)
-	}
 	rec := Reconciliation{Carrier: carrier, Account: account, Period: string(period), Classes: map[string]int{}, Billed: map[string]int64{}, At: n.now()}
-	err = pgx.BeginFunc(ctx, n.db, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, n.db, func(tx pgx.Tx) error {
 		if err := n.openPeriod(ctx, tx, period); err != nil {
 			return err
 		}
@@ -106,7 +105,7 @@ func (n *Node) Reconcile(ctx context.Context, carrier, account string, period Pe
 		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM recon_line WHERE carrier = $1 AND account = $2 AND period >= $3
+		if _, err := tx.Exec(ctx, `UPDATE bill_import SET published = false WHERE carrier = $1 AND account = $2 AND period >= $3 AND published
 			AND period NOT IN (SELECT period FROM period_close WHERE status = 'closed')`, carrier, account, period); err != nil {
 			return err
 		}
@@ -114,17 +113,41 @@ func (n *Node) Reconcile(ctx context.Context, carrier, account string, period Pe
 			AND period NOT IN (SELECT period FROM period_close WHERE status = 'closed')`, carrier, account, period); err != nil {
 			return err
 		}
-		digest := sha256.New()
-		if err := n.classifyLines(ctx, tx, tariffs, &rec, digest); err != nil {
+		var stamp int64
+		if err := tx.QueryRow(ctx, `SELECT version FROM settlement_stamp`).Scan(&stamp); err != nil {
 			return err
 		}
-		if err := n.recordUnbilled(ctx, tx, tariffs, &rec, digest); err != nil {
+		only, us, fast, err := n.precomputed(ctx, tx, &rec, stamp)
+		if err != nil {
 			return err
 		}
-		if err := n.applyBillCredits(ctx, tx, carrier, account, period, actor); err != nil {
+		if !fast {
+			if us, err = n.reconcileFromScratch(ctx, tx, &rec); err != nil {
+				return err
+			}
+		}
+		rows := make([][]any, len(us))
+		for i, u := range us {
+			var expected *int64
+			if u.expected >= 0 {
+				expected = &us[i].expected
+			}
+			rows[i] = []any{carrier, account, period, u.id, expected}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"recon_unbilled"}, []string{"carrier", "account", "period", "waybill_id", "expected_fen"}, pgx.CopyFromRows(rows)); err != nil {
 			return err
 		}
-		rec.Digest = hex.EncodeToString(digest.Sum(nil))
+		if err := n.publish(ctx, tx, carrier, account, period); err != nil {
+			return err
+		}
+		if rec.Classes[ClassCredit] > 0 {
+			if err := n.applyBillCredits(ctx, tx, carrier, account, period, actor); err != nil {
+				return err
+			}
+		}
+		if err := n.rememberResults(ctx, tx, &rec, us, only, stamp); err != nil {
+			return err
+		}
 		sum, _ := hex.DecodeString(rec.Digest)
 		if err := tx.QueryRow(ctx, `INSERT INTO recon_run (carrier, account, period, actor, at, lines, unbilled, digest)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, carrier, account, period, actor, rec.At, rec.Lines, rec.Unbilled, sum).Scan(&rec.RunID); err != nil {
@@ -134,7 +157,8 @@ func (n *Node) Reconcile(ctx context.Context, carrier, account string, period Pe
 			map[string]any{"run": rec.RunID, "lines": rec.Lines, "classes": rec.Classes, "not_billed": rec.Unbilled, "digest": rec.Digest})
 	})
 	if err != nil {
-		if errors.Is(err, ErrPeriodClosed) {
+		var se *StateError
+		if errors.Is(err, ErrPeriodClosed) || errors.As(err, &se) {
 			return Reconciliation{}, err
 		}
 		return Reconciliation{}, fmt.Errorf("settlement: reconcile: %w", err)
@@ -144,8 +168,153 @@ func (n *Node) Reconcile(ctx context.Context, carrier, account string, period Pe
 	return rec, nil
 }
 
+// precomputed returns the results stored with the period's import when they can be
+// published as they are: it is the period's only accepted import, none of its lines
+// was already known, and the stamp and the tolerance are the ones they were computed
+// with. only is that import's id when there is exactly one.
+func (n *Node) precomputed(ctx context.Context, tx pgx.Tx, rec *Reconciliation, stamp int64) (only int64, us []unbilledEntry, fast bool, err error) {
+	rows, err := tx.Query(ctx, `SELECT id, rows_known, pre_stamp, pre_summary, pre_unbilled FROM bill_import
+		WHERE carrier = $1 AND account = $2 AND period = $3 AND status = 'accepted'`, rec.Carrier, rec.Account, rec.Period)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	type cand struct {
+		id       int64
+		known    int
+		stamp    *int64
+		summary  []byte
+		unbilled []byte
+	}
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (cand, error) {
+		var c cand
+		err := r.Scan(&c.id, &c.known, &c.stamp, &c.summary, &c.unbilled)
+		return c, err
+	})
+	if err != nil || len(cs) != 1 {
+		return 0, nil, false, err
+	}
+	c := cs[0]
+	if c.known != 0 || c.stamp == nil || *c.stamp != stamp || c.summary == nil {
+		return c.id, nil, false, nil
+	}
+	var s preSummary
+	if err := json.Unmarshal(c.summary, &s); err != nil || s.Tolerance != n.opt.Tolerance {
+		return c.id, nil, false, nil
+	}
+	if us, err = decodeUnbilled(c.unbilled); err != nil {
+		return c.id, nil, false, nil
+	}
+	r := s.Result
+	rec.Lines, rec.Unbilled, rec.UnbilledFen, rec.Digest = r.Lines, r.Unbilled, r.UnbilledFen, r.Digest
+	for k, v := range r.Classes {
+		rec.Classes[k] = v
+	}
+	for k, v := range r.Billed {
+		rec.Billed[k] = v
+	}
+	return c.id, us, true, nil
+}
+
+// reconcileFromScratch classifies every line of the period's accepted imports and
+// lists the waybills left unbilled.
+func (n *Node) reconcileFromScratch(ctx context.Context, tx pgx.Tx, rec *Reconciliation) ([]unbilledEntry, error) {
+	tariffs, err := loadTariffs(ctx, tx, rec.Carrier)
+	if err != nil {
+		return nil, err
+	}
+	// Fresh statistics let the join pick a hash join for a big bill and index look-ups
+	// for a small one; autovacuum would get there, but only later.
+	var lines int64
+	if err := tx.QueryRow(ctx, `SELECT coalesce(sum(rows_good), 0) FROM bill_import WHERE carrier = $1 AND account = $2 AND period = $3 AND status = 'accepted'`,
+		rec.Carrier, rec.Account, rec.Period).Scan(&lines); err != nil {
+		return nil, err
+	}
+	if lines > 50_000 {
+		if _, err := tx.Exec(ctx, `ANALYZE bill_import, bill_row`); err != nil {
+			return nil, err
+		}
+	}
+	digest := sha256.New()
+	if err := n.classifyLines(ctx, tx, tariffs, rec, digest); err != nil {
+		return nil, err
+	}
+	us, err := n.recordUnbilled(ctx, tx, tariffs, rec, digest)
+	if err != nil {
+		return nil, err
+	}
+	rec.Digest = hex.EncodeToString(digest.Sum(nil))
+	return us, nil
+}
+
+// carrierLock serialises the publishing of results of one carrier's accounts, so two
+// of them cannot claim the same waybill at once.
+func carrierLock(carrier string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("claims\x00" + carrier))
+	return int64(h.Sum64() >> 1)
+}
+
+// publish makes the period's results current, after checking that no waybill they
+// claim is claimed by a published line of another account in an open period from
+// this one on (classification has made lines for the other claims duplicates).
+func (n *Node) publish(ctx context.Context, tx pgx.Tx, carrier, account string, period Period) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, carrierLock(carrier)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE bill_import SET published = true WHERE carrier = $1 AND account = $2 AND period = $3 AND status = 'accepted'`,
+		carrier, account, period); err != nil {
+		return err
+	}
+	var others []int64
+	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(id), '{}') FROM bill_import WHERE published AND carrier = $1 AND account <> $2 AND period >= $3
+		AND period NOT IN (SELECT period FROM period_close WHERE status = 'closed')`, carrier, account, period).Scan(&others); err != nil {
+		return err
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	var no string
+	err := tx.QueryRow(ctx, `SELECT r.waybill_no FROM recon_line o JOIN recon_line m ON m.waybill_id = o.waybill_id
+		JOIN bill_row r ON r.import_id = m.import_id AND r.row_no = m.row_no
+		WHERE o.import_id = ANY($4) AND o.class NOT IN ('duplicate', 'credit')
+		  AND m.carrier = $1 AND m.account = $2 AND m.period = $3 AND m.class NOT IN ('duplicate', 'credit') LIMIT 1`,
+		carrier, account, period, others).Scan(&no)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return &StateError{ZH: "运单 " + no + " 已由另一账户的账单行认领；请先重新对账该账户", EN: "waybill " + no + " is already claimed by a line of another account; reconcile that account again first"}
+}
+
+// rememberResults moves the stamp on (the published results are an input of every
+// other account's classification) and, when the period has a single import and
+// nothing moved the stamp while this ran, stores the results with it so that a re-run
+// on unchanged data publishes them again without classifying.
+func (n *Node) rememberResults(ctx context.Context, tx pgx.Tx, rec *Reconciliation, us []unbilledEntry, only, stamp int64) error {
+	var now int64
+	if err := tx.QueryRow(ctx, `UPDATE settlement_stamp SET version = version + 1 RETURNING version`).Scan(&now); err != nil {
+		return err
+	}
+	if only == 0 {
+		return nil
+	}
+	if now != stamp+1 {
+		_, err := tx.Exec(ctx, `UPDATE bill_import SET pre_stamp = NULL WHERE id = $1`, only)
+		return err
+	}
+	summary, err := json.Marshal(preSummary{Tolerance: n.opt.Tolerance, Result: *rec})
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE bill_import SET pre_stamp = $2, pre_summary = $3, pre_unbilled = $4 WHERE id = $1`, only, now, summary, encodeUnbilled(us))
+	return err
+}
+
 // classifyLines streams the lines from a second connection (a transaction cannot read
-// and COPY at once) and COPYs the results into the transaction. The reader sees the
+// and COPY at once), classifies them and writes the results that differ from the
+// ones the lines hold, through a temporary table, into bill_row. The reader sees the
 // committed state; the account's advisory lock, held by tx, keeps that state still.
 func (n *Node) classifyLines(ctx context.Context, tx pgx.Tx, tariffs tariffSet, rec *Reconciliation, digest interface{ Write([]byte) (int, error) }) error {
 	conn, err := n.db.Acquire(ctx)
@@ -165,14 +334,15 @@ func (n *Node) classifyLines(ctx context.Context, tx pgx.Tx, tariffs tariffSet, 
 		       w.id, coalesce(w.product, ''), coalesce(w.account, ''), coalesce(w.origin_division, ''), coalesce(w.destination_division, ''),
 		       coalesce(w.weight_g, 0), coalesce(w.length_mm, 0), coalesce(w.width_mm, 0), coalesce(w.height_mm, 0),
 		       coalesce(w.declared_value_fen, 0), coalesce(w.insured, false), coalesce(w.return_receipt, false),
-		       coalesce(w.created_at, 'epoch'), w.voided_at, c.waybill_id IS NOT NULL
+		       coalesce(w.created_at, 'epoch'), w.voided_at,
+		       coalesce(w.id IN (SELECT c.waybill_id FROM recon_line c
+		           WHERE c.waybill_id IS NOT NULL AND c.class NOT IN ('duplicate', 'credit')
+		             AND (c.period < $3 OR c.period IN (SELECT period FROM period_close WHERE status = 'closed'))
+		             AND NOT (c.carrier = $1 AND c.account = $2 AND c.period = $3)), false),
+		       r.res_waybill_id, coalesce(r.res_class, ''), r.res_expected_fen, r.res_diff_fen, r.res_expected_charge_g, r.res_tariff_id
 		FROM bill_row r
 		JOIN bill_import i ON i.id = r.import_id
 		LEFT JOIN waybill w ON w.carrier = i.carrier AND w.waybill_no = r.waybill_no
-		LEFT JOIN (SELECT c.waybill_id FROM recon_line c
-		           WHERE c.waybill_id IS NOT NULL AND c.class NOT IN ('duplicate', 'credit')
-		             AND (c.period < $3 OR c.period IN (SELECT period FROM period_close WHERE status = 'closed'))
-		             AND NOT (c.carrier = $1 AND c.account = $2 AND c.period = $3)) c ON c.waybill_id = w.id
 		WHERE i.carrier = $1 AND i.account = $2 AND i.period = $3 AND i.status = 'accepted'
 		  AND r.error IS NULL AND r.known_in IS NULL
 		ORDER BY r.import_id, r.row_no`, rec.Carrier, rec.Account, rec.Period)
@@ -180,15 +350,30 @@ func (n *Node) classifyLines(ctx context.Context, tx pgx.Tx, tariffs tariffSet, 
 		return err
 	}
 	defer rows.Close()
+	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE recon_fix (import_id bigint, row_no int, waybill_id bigint, class text,
+		expected_fen bigint, diff_fen bigint, expected_charge_g bigint, tariff_id bigint) ON COMMIT DROP`); err != nil {
+		return err
+	}
 	cls := &classifier{n: n, tariffs: tariffs, rec: rec, rows: rows, digest: digest, seen: map[int64]struct{}{}}
-	if _, err := copyText(ctx, tx, "recon_line", []string{"import_id", "row_no", "carrier", "account", "period",
-		"waybill_id", "class", "billed_fen", "expected_fen", "diff_fen", "billed_charge_g", "expected_charge_g", "tariff_id"}, cls.next); err != nil {
+	fixed, err := copyText(ctx, tx, "recon_fix", []string{"import_id", "row_no", "waybill_id", "class", "expected_fen", "diff_fen",
+		"expected_charge_g", "tariff_id"}, cls.next)
+	if err != nil {
 		if cls.err != nil {
 			return cls.err
 		}
 		return err
 	}
-	return cls.err
+	if cls.err != nil {
+		return cls.err
+	}
+	if fixed > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE bill_row r SET res_waybill_id = f.waybill_id, res_class = f.class, res_expected_fen = f.expected_fen,
+			res_diff_fen = f.diff_fen, res_expected_charge_g = f.expected_charge_g, res_tariff_id = f.tariff_id
+			FROM recon_fix f WHERE r.import_id = f.import_id AND r.row_no = f.row_no`); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // classifier turns joined lines into result rows for copyText.
@@ -202,51 +387,56 @@ type classifier struct {
 	// waybill's first line is the one that may claim it (8 bytes a waybill, not the line).
 	seen map[int64]struct{}
 	l    lineRow
+	was  result // the result the line holds
 	err  error
 }
 
 func (c *classifier) next(b []byte) ([]byte, bool, error) {
-	if !c.rows.Next() {
-		c.err = c.rows.Err()
-		return b, false, c.err
+	for {
+		if !c.rows.Next() {
+			c.err = c.rows.Err()
+			return b, false, c.err
+		}
+		l, was := &c.l, &c.was
+		if err := c.rows.Scan(&l.importID, &l.rowNo, &l.waybillNo, &l.origin, &l.dest, &l.weightG, &l.chargeG, &l.freight,
+			&l.insurance, &l.receipt, &l.other, &l.total, &l.wID, &l.wProduct, &l.wAccount, &l.wOrigin, &l.wDest,
+			&l.wWeight, &l.wL, &l.wW, &l.wH, &l.wDeclared, &l.wInsured, &l.wReceipt, &l.wCreated, &l.wVoided, &l.claimed,
+			&was.waybillID, &was.class, &was.expected, &was.diff, &was.expectedG, &was.tariffID); err != nil {
+			c.err = err
+			return b, false, err
+		}
+		first := true
+		if l.wID != nil {
+			_, dup := c.seen[*l.wID]
+			first = !dup
+			c.seen[*l.wID] = struct{}{}
+		}
+		r := classify(c.tariffs, c.rec, l, first, c.n.opt.Tolerance)
+		c.rec.Lines++
+		c.rec.Classes[r.class]++
+		c.rec.Billed[r.class] += r.billed
+		digestResult(c.digest, &r)
+		if sameResult(&r, was) {
+			continue
+		}
+		b = tint(b, r.importID)
+		b = tint(tsep(b, false), int64(r.rowNo))
+		b = tintp(tsep(b, false), r.waybillID)
+		b = tstr(tsep(b, false), r.class)
+		b = tintp(tsep(b, false), r.expected)
+		b = tintp(tsep(b, false), r.diff)
+		b = tintp(tsep(b, false), r.expectedG)
+		return tintp(tsep(b, false), r.tariffID), true, nil
 	}
-	l := &c.l
-	if err := c.rows.Scan(&l.importID, &l.rowNo, &l.waybillNo, &l.origin, &l.dest, &l.weightG, &l.chargeG, &l.freight,
-		&l.insurance, &l.receipt, &l.other, &l.total, &l.wID, &l.wProduct, &l.wAccount, &l.wOrigin, &l.wDest,
-		&l.wWeight, &l.wL, &l.wW, &l.wH, &l.wDeclared, &l.wInsured, &l.wReceipt, &l.wCreated, &l.wVoided, &l.claimed); err != nil {
-		c.err = err
-		return b, false, err
-	}
-	first := true
-	if l.wID != nil {
-		_, dup := c.seen[*l.wID]
-		first = !dup
-		c.seen[*l.wID] = struct{}{}
-	}
-	r := classify(c.tariffs, c.rec, l, first, c.n.opt.Tolerance)
-	c.rec.Lines++
-	c.rec.Classes[r.class]++
-	c.rec.Billed[r.class] += r.billed
-	var d [40]byte
-	for i, v := range []int64{r.importID, int64(r.rowNo), deref(r.waybillID), r.billed, deref(r.expected)} {
-		binary.BigEndian.PutUint64(d[i*8:], uint64(v))
-	}
-	c.digest.Write(d[:])
-	c.digest.Write([]byte(r.class))
-	b = tint(b, r.importID)
-	b = tint(tsep(b, false), int64(r.rowNo))
-	b = tstr(tsep(b, false), c.rec.Carrier)
-	b = tstr(tsep(b, false), c.rec.Account)
-	b = tstr(tsep(b, false), c.rec.Period)
-	b = tintp(tsep(b, false), r.waybillID)
-	b = tstr(tsep(b, false), r.class)
-	b = tint(tsep(b, false), r.billed)
-	b = tintp(tsep(b, false), r.expected)
-	b = tintp(tsep(b, false), r.diff)
-	b = tint(tsep(b, false), r.billedG)
-	b = tintp(tsep(b, false), r.expectedG)
-	return tintp(tsep(b, false), r.tariffID), true, nil
 }
+
+// sameResult reports whether a line already holds the result r.
+func sameResult(r, was *result) bool {
+	return r.class == was.class && eqp(r.waybillID, was.waybillID) && eqp(r.expected, was.expected) && eqp(r.diff, was.diff) &&
+		eqp(r.expectedG, was.expectedG) && eqp(r.tariffID, was.tariffID)
+}
+
+func eqp(a, b *int64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
 
 func deref(p *int64) int64 {
 	if p == nil {
@@ -317,32 +507,32 @@ func parcelOf(carrier string, l *lineRow) Parcel {
 }
 
 // recordUnbilled lists the account's live waybills created up to the period's end
-// that no line of this or an earlier period claims: they carry forward.
-func (n *Node) recordUnbilled(ctx context.Context, tx pgx.Tx, ts tariffSet, rec *Reconciliation, digest interface{ Write([]byte) (int, error) }) error {
+// that no line of this or an earlier period claims: they carry forward. The lines of
+// the period count as claims already, though not yet published.
+func (n *Node) recordUnbilled(ctx context.Context, tx pgx.Tx, ts tariffSet, rec *Reconciliation, digest interface{ Write([]byte) (int, error) }) ([]unbilledEntry, error) {
 	ws, err := n.waybillsWhere(ctx, tx, `w.carrier = $1 AND w.account = $2 AND w.period <= $3 AND w.voided_at IS NULL
-		AND NOT EXISTS (SELECT 1 FROM recon_line c WHERE c.waybill_id = w.id AND c.class NOT IN ('duplicate', 'credit') AND c.period <= $3)`,
+		AND NOT EXISTS (SELECT 1 FROM recon_line c WHERE c.waybill_id = w.id AND c.class NOT IN ('duplicate', 'credit') AND c.period <= $3)
+		AND NOT EXISTS (SELECT 1 FROM bill_row r JOIN bill_import i ON i.id = r.import_id
+			WHERE i.carrier = $1 AND i.account = $2 AND i.period = $3 AND i.status = 'accepted' AND r.error IS NULL AND r.known_in IS NULL
+			  AND r.res_waybill_id = w.id AND r.res_class NOT IN ('duplicate', 'credit'))`,
 		rec.Carrier, rec.Account, rec.Period)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rows := make([][]any, 0, len(ws))
+	us := make([]unbilledEntry, 0, len(ws))
 	for _, w := range ws {
-		var expected *int64
+		u := unbilledEntry{id: w.ID, expected: -1}
 		if t := ts.pick(w.Carrier, w.Product, w.Account, w.CreatedAt); t != nil {
 			if fee, err := expectedFee(t, w.parcel(), false); err == nil {
-				expected = &fee.TotalFen
+				u.expected = fee.TotalFen
 				rec.UnbilledFen += fee.TotalFen
 			}
 		}
-		var b [16]byte
-		binary.BigEndian.PutUint64(b[:8], uint64(w.ID))
-		binary.BigEndian.PutUint64(b[8:], uint64(deref(expected)))
-		digest.Write(b[:])
-		rows = append(rows, []any{w.Carrier, w.Account, rec.Period, w.ID, expected})
+		digestUnbilled(digest, u)
+		us = append(us, u)
 	}
-	rec.Unbilled = len(rows)
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"recon_unbilled"}, []string{"carrier", "account", "period", "waybill_id", "expected_fen"}, pgx.CopyFromRows(rows))
-	return err
+	rec.Unbilled = len(us)
+	return us, nil
 }
 
 // ReconLine is one line's result for the API and the dispute file.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Tariff is one version of a contract's prices for a carrier, a product ("" = every
@@ -242,7 +241,7 @@ func (n *Node) Tariff(ctx context.Context, id int64) (Tariff, error) {
 	return Tariff{}, ErrNotFound
 }
 
-func loadTariffs(ctx context.Context, db *pgxpool.Pool, carrier string) (tariffSet, error) {
+func loadTariffs(ctx context.Context, db querier, carrier string) (tariffSet, error) {
 	rows, err := db.Query(ctx, `SELECT id, carrier, product, account, version, to_char(effective_from, 'YYYY-MM-DD'),
 		coalesce(to_char(effective_to, 'YYYY-MM-DD'), ''), body, created_by, created_at
 		FROM tariff WHERE $1 = '' OR carrier = $1 ORDER BY id`, carrier)
