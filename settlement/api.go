@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tongban/tongban/internal/auth"
+	"github.com/tongban/tongban/internal/web"
 )
 
 //go:embed openapi.yaml
@@ -23,6 +25,11 @@ type apiFunc func(w http.ResponseWriter, r *http.Request) error
 
 // maxBill bounds an uploaded bill; a million-line CSV is about 150 MB.
 const maxBill = 2 << 30
+
+// billUploadTime is how long a bill upload may take, sending and importing together:
+// far beyond the server's timeouts, which suit every other request, since 150 MB over
+// a slow office line takes many minutes.
+const billUploadTime = 30 * time.Minute
 
 // route registers a handler open to roles and remembers its pattern, so tests can
 // hold the OpenAPI document and the access rules to every route.
@@ -45,6 +52,9 @@ func (n *Node) register(pattern string, isPublic bool, roles []auth.Role, h apiF
 	}
 	n.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w, r)
+		if limit == maxBill {
+			web.LongUpload(w, billUploadTime)
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		r, err := n.auth.Authenticate(r)
 		if err == nil && !isPublic {

@@ -123,6 +123,7 @@ func (c *console) upload(pattern string, roles []auth.Role, h web.PageFunc) {
 	guarded := c.site.Guard(c.n.auth.Authenticate, roles, h)
 	c.n.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w, r)
+		web.LongUpload(w, billUploadTime)
 		r.Body = http.MaxBytesReader(w, r.Body, maxBill)
 		guarded(w, withMultipartCSRF(r))
 	})
