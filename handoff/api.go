@@ -1,16 +1,12 @@
 package handoff
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tongban/tongban/handoff/catalog"
 	"github.com/tongban/tongban/internal/auth"
+	"github.com/tongban/tongban/internal/problem"
 )
 
 // apiFunc is a handler that returns its error for writeError to render.
@@ -123,12 +119,11 @@ func actor(r *http.Request) string {
 // decodeBody reads a JSON request body strictly: unknown fields are errors, so a
 // misspelt field is reported instead of silently ignored.
 func decodeBody(r *http.Request, v any) error {
-	body, err := io.ReadAll(r.Body)
+	body, err := problem.ReadBody(r)
+	if errors.Is(err, problem.ErrTooLarge) {
+		return err
+	}
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return errTooLarge
-		}
 		return fieldErr("body", "无法读取请求内容", "cannot read the request body")
 	}
 	if err := decodeStrict(body, v); err != nil {
@@ -137,85 +132,52 @@ func decodeBody(r *http.Request, v any) error {
 	return nil
 }
 
-var errTooLarge = errors.New("handoff: request too large")
+// errTooLarge is a body over its route's limit.
+var errTooLarge = problem.ErrTooLarge
 
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) error { return problem.JSON(w, status, v) }
 
 // Problem is an RFC 9457 problem document with the detail in Chinese and English.
-type Problem struct {
-	Type         string `json:"type"`
-	Title        string `json:"title"`
-	Status       int    `json:"status"`
-	Detail       string `json:"detail"`
-	DetailZH     string `json:"detail_zh"`
-	Field        string `json:"field,omitempty"`
-	CurrentState string `json:"current_state,omitempty"`
-	Instance     string `json:"instance,omitempty"`
-}
+type Problem = problem.Problem
 
-const problemBase = "https://tongban.dev/problems/"
+const problemBase = problem.Base
 
 func (n *Node) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	p := problemFor(err)
-	p.Instance = r.URL.Path
-	if p.Status >= 500 {
-		n.opt.Log.Error("request failed", slog.String("route", r.Pattern), slog.String("err", err.Error()))
-	} else {
-		// Bad input is recorded where an operator sees it; the detail names fields, never values.
-		n.opt.Log.Info("request refused", slog.String("route", r.Pattern), slog.String("problem", p.Type), slog.String("field", p.Field), slog.Int("status", p.Status))
-	}
-	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	problem.Write(w, r, n.opt.Log, problemFor(err), err)
 }
 
 func problemFor(err error) Problem {
-	if status, slug, en, zh, ok := auth.Problem(err); ok {
-		return Problem{Type: problemBase + slug, Title: http.StatusText(status), Status: status, Detail: en, DetailZH: zh}
+	if p, ok := problem.Common(err); ok {
+		return p
 	}
 	var fe *FieldError
 	var ce *catalog.FieldError
 	var se *StateError
-	var pe *pgconn.PgError
 	switch {
 	case errors.As(err, &fe):
-		return Problem{Type: problemBase + "invalid-field", Title: "Invalid field", Status: http.StatusBadRequest,
-			Detail: fe.EN, DetailZH: fe.ZH, Field: fe.Field}
+		return problem.Field(fe.Field, fe.EN, fe.ZH)
 	case errors.As(err, &ce):
-		return Problem{Type: problemBase + "invalid-field", Title: "Invalid field", Status: http.StatusBadRequest,
-			Detail: ce.ReasonEN, DetailZH: ce.ReasonZH, Field: ce.Field}
+		return problem.Field(ce.Field, ce.ReasonEN, ce.ReasonZH)
 	case errors.As(err, &se):
-		return Problem{Type: problemBase + "state-conflict", Title: "Not allowed in the current state", Status: http.StatusConflict,
-			Detail: "the case is " + string(se.Current) + ", which does not allow " + se.Move, DetailZH: "办件当前状态为「" + stateZH[se.Current] + "」，不能执行该操作",
-			CurrentState: string(se.Current)}
+		p := problem.New(http.StatusConflict, "state-conflict", "Not allowed in the current state",
+			"the case is "+string(se.Current)+", which does not allow "+se.Move, "办件当前状态为「"+stateZH[se.Current]+"」，不能执行该操作")
+		p.CurrentState = string(se.Current)
+		return p
 	case errors.Is(err, ErrNotFound):
-		return Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound,
-			Detail: "no such record at this hall", DetailZH: "本大厅没有该记录"}
+		return problem.New(http.StatusNotFound, "not-found", "Not found", "no such record at this hall", "本大厅没有该记录")
 	case errors.Is(err, ErrNotYours):
-		return Problem{Type: problemBase + "not-owner", Title: "Not this hall's move", Status: http.StatusConflict,
-			Detail: "the case is held by the partner hall at this stage", DetailZH: "该环节由对方大厅办理"}
+		return problem.New(http.StatusConflict, "not-owner", "Not this hall's move", "the case is held by the partner hall at this stage", "该环节由对方大厅办理")
 	case errors.Is(err, ErrPartnerUnknown):
-		return Problem{Type: problemBase + "partner-not-registered", Title: "Partner hall not registered", Status: http.StatusConflict,
-			Detail: "the deciding hall's keys are not configured at this hall; ask the operators to register it", DetailZH: "办理地大厅未在本大厅登记密钥，请联系运维人员"}
-	case errors.Is(err, errTooLarge):
-		return Problem{Type: problemBase + "too-large", Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
-			Detail: "the request body is larger than allowed", DetailZH: "请求内容超过允许的大小"}
+		return problem.New(http.StatusConflict, "partner-not-registered", "Partner hall not registered",
+			"the deciding hall's keys are not configured at this hall; ask the operators to register it", "办理地大厅未在本大厅登记密钥，请联系运维人员")
 	case errors.Is(err, errIdemMismatch):
-		return Problem{Type: problemBase + "idempotency-key-reused", Title: "Idempotency-Key reused", Status: http.StatusUnprocessableEntity,
-			Detail: "this Idempotency-Key was used for a different request", DetailZH: "该幂等键已用于另一请求"}
+		return problem.New(http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency-Key reused",
+			"this Idempotency-Key was used for a different request", "该幂等键已用于另一请求")
 	case errors.Is(err, errIdemBusy):
-		return Problem{Type: problemBase + "idempotency-in-progress", Title: "Request in progress", Status: http.StatusConflict,
-			Detail: "a request with this Idempotency-Key is still being processed", DetailZH: "相同幂等键的请求正在处理"}
-	case errors.As(err, &pe) && pe.Code == "23505":
-		return Problem{Type: problemBase + "duplicate", Title: "Duplicate", Status: http.StatusConflict,
-			Detail: "a record with the same key exists", DetailZH: "已存在相同记录"}
+		return problem.New(http.StatusConflict, "idempotency-in-progress", "Request in progress",
+			"a request with this Idempotency-Key is still being processed", "相同幂等键的请求正在处理")
 	}
-	return Problem{Type: problemBase + "internal", Title: "Internal error", Status: http.StatusInternalServerError,
-		Detail: "the hall could not complete the request; it has been logged", DetailZH: "系统暂时无法完成请求，已记录"}
+	return problem.Internal("the hall could not complete the request; it has been logged", "系统暂时无法完成请求，已记录")
 }
 
 // stateZH names the states for clerks.

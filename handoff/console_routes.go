@@ -4,7 +4,6 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/tongban/tongban/internal/auth"
@@ -92,8 +91,7 @@ func consoleHome(p *auth.Principal) string {
 // consoleProblem shows the API's problem mapping to people: same status and type, the
 // detail in both languages.
 func consoleProblem(err error) web.Problem {
-	p := problemFor(err)
-	return web.Problem{Status: p.Status, Type: strings.TrimPrefix(p.Type, problemBase), ZH: p.DetailZH, EN: p.Detail, Field: p.Field}
+	return problemFor(err).ForPage()
 }
 
 // page registers a page open to roles. Anonymous visitors are sent to the login page

@@ -5,15 +5,12 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/tongban/tongban/internal/auth"
+	"github.com/tongban/tongban/internal/problem"
 	"github.com/tongban/tongban/internal/web"
 )
 
@@ -147,12 +144,8 @@ func queryPeriod(r *http.Request, name string, optional bool) (Period, error) {
 
 // decodeJSON reads a JSON body strictly: unknown fields are errors, not ignored.
 func decodeJSON(r *http.Request, v any) error {
-	body, err := io.ReadAll(r.Body)
+	body, err := problem.ReadBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return errTooLarge
-		}
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -163,76 +156,38 @@ func decodeJSON(r *http.Request, v any) error {
 	return nil
 }
 
-var errTooLarge = errors.New("settlement: request too large")
-
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) error { return problem.JSON(w, status, v) }
 
 // Problem is an RFC 9457 problem document with the detail in English and Chinese.
-type Problem struct {
-	Type     string `json:"type"`
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail"`
-	DetailZH string `json:"detail_zh"`
-	Field    string `json:"field,omitempty"`
-	Instance string `json:"instance,omitempty"`
-}
+type Problem = problem.Problem
 
-const problemBase = "https://tongban.dev/problems/"
+const problemBase = problem.Base
 
 func (n *Node) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	p := problemFor(err)
-	p.Instance = r.URL.Path
-	if p.Status >= 500 {
-		n.log.Error("request failed", slog.String("route", r.Pattern), slog.String("err", err.Error()))
-	} else {
-		n.log.Info("request refused", slog.String("route", r.Pattern), slog.String("problem", p.Type), slog.String("field", p.Field), slog.Int("status", p.Status))
-	}
-	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	problem.Write(w, r, n.log, problemFor(err), err)
 }
 
 func problemFor(err error) Problem {
-	if status, slug, en, zh, ok := auth.Problem(err); ok {
-		p := Problem{Type: problemBase + slug, Title: http.StatusText(status), Status: status, Detail: en, DetailZH: zh}
-		var ie *auth.InputError
-		if errors.As(err, &ie) {
-			p.Field = ie.Field
-		}
+	if p, ok := problem.Common(err); ok {
 		return p
 	}
 	var fe *FieldError
 	var se *StateError
-	var pe *pgconn.PgError
-	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &fe):
-		return Problem{Type: problemBase + "invalid-field", Title: "Invalid field", Status: http.StatusBadRequest, Detail: fe.EN, DetailZH: fe.ZH, Field: fe.Field}
+		return problem.Field(fe.Field, fe.EN, fe.ZH)
 	case errors.Is(err, ErrMakerChecker):
-		return Problem{Type: problemBase + "maker-checker", Title: "Approver must differ from preparer", Status: http.StatusForbidden,
-			Detail: "the close must be approved by a different finance user than the one who prepared it", DetailZH: "结账须由准备人以外的财务人员审批"}
+		return problem.New(http.StatusForbidden, "maker-checker", "Approver must differ from preparer",
+			"the close must be approved by a different finance user than the one who prepared it", "结账须由准备人以外的财务人员审批")
 	case errors.Is(err, ErrPeriodClosed):
-		return Problem{Type: problemBase + "period-closed", Title: "Period closed", Status: http.StatusConflict,
-			Detail: "the period is closed and can no longer change", DetailZH: "该账期已结账，不能再修改"}
+		return problem.New(http.StatusConflict, "period-closed", "Period closed", "the period is closed and can no longer change", "该账期已结账，不能再修改")
 	case errors.As(err, &se):
-		return Problem{Type: problemBase + "state-conflict", Title: "Not allowed in the current state", Status: http.StatusConflict, Detail: se.EN, DetailZH: se.ZH}
+		return problem.New(http.StatusConflict, "state-conflict", "Not allowed in the current state", se.EN, se.ZH)
 	case errors.Is(err, ErrNotFound):
-		return Problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: "no such record", DetailZH: "没有该记录"}
+		return problem.New(http.StatusNotFound, "not-found", "Not found", "no such record", "没有该记录")
 	case errors.Is(err, ErrNoTariff):
-		return Problem{Type: problemBase + "no-tariff", Title: "No tariff", Status: http.StatusConflict,
-			Detail: "no tariff prices this waybill; add one for its carrier, product and account", DetailZH: "没有适用于该运单的资费，请先配置"}
-	case errors.Is(err, errTooLarge), errors.As(err, &mbe):
-		return Problem{Type: problemBase + "too-large", Title: "Request too large", Status: http.StatusRequestEntityTooLarge,
-			Detail: "the request body is larger than allowed", DetailZH: "请求内容超过允许的大小"}
-	case errors.As(err, &pe) && pe.Code == "23505":
-		return Problem{Type: problemBase + "duplicate", Title: "Duplicate", Status: http.StatusConflict,
-			Detail: "a record with the same key exists", DetailZH: "已存在相同记录"}
+		return problem.New(http.StatusConflict, "no-tariff", "No tariff",
+			"no tariff prices this waybill; add one for its carrier, product and account", "没有适用于该运单的资费，请先配置")
 	}
-	return Problem{Type: problemBase + "internal", Title: "Internal error", Status: http.StatusInternalServerError,
-		Detail: "settlement could not complete the request; it has been logged", DetailZH: "系统暂时无法完成请求，已记录"}
+	return problem.Internal("settlement could not complete the request; it has been logged", "系统暂时无法完成请求，已记录")
 }

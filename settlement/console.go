@@ -100,8 +100,7 @@ func financeHome(p *auth.Principal) string {
 // financeProblem shows the API's problem mapping to people: same status and type,
 // the detail in both languages.
 func financeProblem(err error) web.Problem {
-	p := problemFor(err)
-	return web.Problem{Status: p.Status, Type: strings.TrimPrefix(p.Type, problemBase), ZH: p.DetailZH, EN: p.Detail, Field: p.Field}
+	return problemFor(err).ForPage()
 }
 
 // page registers a page open to roles. Anonymous visitors are sent to the login page
