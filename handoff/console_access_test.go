@@ -14,6 +14,7 @@ import (
 
 	"github.com/tongban/tongban/internal/auth"
 	"github.com/tongban/tongban/internal/authkit"
+	"github.com/tongban/tongban/internal/web"
 )
 
 // consoleLogin logs username in through the console's form and returns its cookies
@@ -39,7 +40,7 @@ func TestConsolePagesCheckWhoCalls(t *testing.T) {
 	id, caseNo := acceptCase(t, a)
 	ctx := context.Background()
 	c := consoleOf(a.Node)
-	if c == nil || len(c.pages) < 25 {
+	if c == nil || len(c.List) < 25 {
 		t.Fatalf("console registered %v", c)
 	}
 	const pw = "console password 1"
@@ -62,9 +63,9 @@ func TestConsolePagesCheckWhoCalls(t *testing.T) {
 		sessions[name] = [2]string{ck.Value, csrf}
 	}
 
-	pages := slices.Clone(c.pages)
+	pages := slices.Clone(c.List)
 	// Logging out ends the session the walk uses, so it goes last.
-	slices.SortStableFunc(pages, func(x, y consolePage) int {
+	slices.SortStableFunc(pages, func(x, y web.Route) int {
 		return strings.Compare(fmt.Sprint(x.Pattern == "POST /console/logout"), fmt.Sprint(y.Pattern == "POST /console/logout"))
 	})
 	for _, pg := range pages {

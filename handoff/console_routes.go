@@ -18,16 +18,9 @@ var consoleFS embed.FS
 // OpenAPI document does not describe HTML), so they are registered here, each with
 // the roles that may open it, and listed for the access test.
 type console struct {
-	n     *Node
-	site  *web.Site
-	pages []consolePage
-}
-
-// consolePage is one registered page route and who may use it.
-type consolePage struct {
-	Pattern string
-	Public  bool
-	Roles   []auth.Role
+	web.Pages
+	n    *Node
+	site *web.Site
 }
 
 var consoles sync.Map // *Node -> *console
@@ -64,6 +57,7 @@ func setupConsole(n *Node) error {
 		return err
 	}
 	c.site = site
+	c.Pages = web.Pages{Mux: n.mux, Site: site, Auth: n.auth.Authenticate}
 	c.routes()
 	consoles.Store(n, c)
 	return nil
@@ -94,71 +88,38 @@ func consoleProblem(err error) web.Problem {
 	return problemFor(err).ForPage()
 }
 
-// page registers a page open to roles. Anonymous visitors are sent to the login page
-// (303), wrong roles get a 403 page; the headers are the API's.
-func (c *console) page(pattern string, roles []auth.Role, h web.PageFunc) {
-	c.pages = append(c.pages, consolePage{Pattern: pattern, Roles: roles})
-	guarded := c.site.Guard(c.n.auth.Authenticate, roles, h)
-	c.n.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		securityHeaders(w, r)
-		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-		guarded(w, r)
-	})
-}
-
-// upload registers a page that takes a file: the body may be as large as the
-// attachment limit allows (plus the form around it).
-func (c *console) upload(pattern string, roles []auth.Role, h web.PageFunc) {
-	c.pages = append(c.pages, consolePage{Pattern: pattern, Roles: roles})
-	guarded := c.site.Guard(c.n.auth.Authenticate, roles, h)
-	c.n.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		securityHeaders(w, r)
-		r.Body = http.MaxBytesReader(w, r.Body, c.n.opt.MaxAttachment+64<<10)
-		guarded(w, r)
-	})
-}
-
-// public registers a page anyone may open (login, language switch, assets).
-func (c *console) public(pattern string, h http.HandlerFunc) {
-	c.pages = append(c.pages, consolePage{Pattern: pattern, Public: true})
-	c.n.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		securityHeaders(w, r)
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		h(w, r)
-	})
-}
-
 func (c *console) routes() {
 	s := c.site
-	c.public("GET /console/login", s.LoginPage(c.n.auth))
-	c.public("POST /console/login", s.LoginPage(c.n.auth))
-	c.public("GET /console/lang", s.LangHandler)
-	c.public(s.AssetPattern(), s.Assets)
-	c.page("POST /console/logout", nil, s.LogoutPage(c.n.auth))
-	c.page("GET /console/{$}", readers, c.home)
+	c.Public("GET /console/login", s.LoginPage(c.n.auth))
+	c.Public("POST /console/login", s.LoginPage(c.n.auth))
+	c.Public("GET /console/lang", s.LangHandler)
+	c.Public(s.AssetPattern(), s.Assets)
+	c.Page("POST /console/logout", nil, s.LogoutPage(c.n.auth))
+	c.Page("GET /console/{$}", readers, c.home)
 
-	c.page("GET /console/window", clerks, c.window)
-	c.page("GET /console/window/matters/{code}", clerks, c.intakeForm)
-	c.page("POST /console/window/matters/{code}", clerks, c.postIntake)
-	c.page("GET /console/window/notices/{id}", clerks, c.noticePage)
-	c.page("POST /console/cases/{id}/package", clerks, c.postPackage)
-	c.upload("POST /console/cases/{id}/attachments", clerks, c.postAttachment)
-	c.page("POST /console/cases/{id}/dispatch", clerks, c.postDispatch)
+	c.Page("GET /console/window", clerks, c.window)
+	c.Page("GET /console/window/matters/{code}", clerks, c.intakeForm)
+	c.Page("POST /console/window/matters/{code}", clerks, c.postIntake)
+	c.Page("GET /console/window/notices/{id}", clerks, c.noticePage)
+	c.Page("POST /console/cases/{id}/package", clerks, c.postPackage)
+	// A scan may be as large as the attachment limit allows, plus the form around it.
+	c.Upload("POST /console/cases/{id}/attachments", clerks, c.n.opt.MaxAttachment+64<<10, nil, c.postAttachment)
+	c.Page("POST /console/cases/{id}/dispatch", clerks, c.postDispatch)
 
-	c.page("GET /console/hall", staff, c.hall)
-	c.page("POST /console/hall/scan", staff, c.postScan)
-	c.page("GET /console/hall/receive/{id}", staff, c.receiveForm)
-	c.page("POST /console/hall/receive/{id}", staff, c.postReceive)
+	c.Page("GET /console/hall", staff, c.hall)
+	c.Page("POST /console/hall/scan", staff, c.postScan)
+	c.Page("GET /console/hall/receive/{id}", staff, c.receiveForm)
+	c.Page("POST /console/hall/receive/{id}", staff, c.postReceive)
 
-	c.page("GET /console/cases", readers, c.cases)
-	c.page("GET /console/cases/{id}", readers, c.casePage)
-	c.page("POST /console/cases/{id}/applicant", operators, c.postApplicant)
+	c.Page("GET /console/cases", readers, c.cases)
+	c.Page("GET /console/cases/{id}", readers, c.casePage)
+	c.Page("POST /console/cases/{id}/applicant", operators, c.postApplicant)
 	for path, move := range stepRoutes {
-		c.page("POST /console/cases/{id}/"+path, stepAccess[move], c.postMove(move))
+		c.Page("POST /console/cases/{id}/"+path, stepAccess[move], c.postMove(move))
 	}
 
-	c.page("GET /console/supervision", readers, c.supervision)
-	c.page("GET /console/supervision/overdue", readers, c.overdue)
+	c.Page("GET /console/supervision", readers, c.supervision)
+	c.Page("GET /console/supervision/overdue", readers, c.overdue)
 }
 
 func (c *console) home(w http.ResponseWriter, r *http.Request) error {

@@ -26,16 +26,9 @@ var financeFS embed.FS
 // HTML), so they are kept in their own list, each with the roles that may open it,
 // for the access test.
 type console struct {
-	n     *Node
-	site  *web.Site
-	pages []consolePage
-}
-
-// consolePage is one registered page route and who may use it.
-type consolePage struct {
-	Pattern string
-	Public  bool
-	Roles   []auth.Role
+	web.Pages
+	n    *Node
+	site *web.Site
 }
 
 var consoles sync.Map // *Node -> *console
@@ -70,6 +63,7 @@ func (n *Node) MountConsole() error {
 		return err
 	}
 	c.site = site
+	c.Pages = web.Pages{Mux: n.mux, Site: site, Auth: n.auth.Authenticate}
 	c.routes()
 	return nil
 }
@@ -103,73 +97,43 @@ func financeProblem(err error) web.Problem {
 	return problemFor(err).ForPage()
 }
 
-// page registers a page open to roles. Anonymous visitors are sent to the login page
-// (303), wrong roles and accounts of other nodes get a 403 page.
-func (c *console) page(pattern string, roles []auth.Role, h web.PageFunc) {
-	c.pages = append(c.pages, consolePage{Pattern: pattern, Roles: roles})
-	guarded := c.site.Guard(c.n.auth.Authenticate, roles, h)
-	c.n.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		securityHeaders(w, r)
-		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-		guarded(w, r)
-	})
-}
-
-// upload registers a multipart page (the bill upload): the body may be as large as a
-// bill, and it is streamed, never parsed into memory or onto disk as a whole.
-func (c *console) upload(pattern string, roles []auth.Role, h web.PageFunc) {
-	c.pages = append(c.pages, consolePage{Pattern: pattern, Roles: roles})
-	guarded := c.site.Guard(c.n.auth.Authenticate, roles, h)
-	c.n.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		securityHeaders(w, r)
-		web.LongUpload(w, billUploadTime)
-		r.Body = http.MaxBytesReader(w, r.Body, maxBill)
-		guarded(w, withMultipartCSRF(r))
-	})
-}
-
-// public registers a page anyone may open (login, language switch, assets).
-func (c *console) public(pattern string, h http.HandlerFunc) {
-	c.pages = append(c.pages, consolePage{Pattern: pattern, Public: true})
-	c.n.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		securityHeaders(w, r)
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		h(w, r)
-	})
-}
-
 func (c *console) routes() {
 	s := c.site
-	c.public("GET /finance/login", s.LoginPage(c.n.auth))
-	c.public("POST /finance/login", s.LoginPage(c.n.auth))
-	c.public("GET /finance/lang", s.LangHandler)
-	c.public(s.AssetPattern(), s.Assets)
-	c.page("POST /finance/logout", nil, s.LogoutPage(c.n.auth))
-	c.page("GET /finance/{$}", financeReaders, c.home)
+	c.Public("GET /finance/login", s.LoginPage(c.n.auth))
+	c.Public("POST /finance/login", s.LoginPage(c.n.auth))
+	c.Public("GET /finance/lang", s.LangHandler)
+	c.Public(s.AssetPattern(), s.Assets)
+	c.Page("POST /finance/logout", nil, s.LogoutPage(c.n.auth))
+	c.Page("GET /finance/{$}", financeReaders, c.home)
 
-	c.page("GET /finance/bills", financeReaders, c.bills)
-	c.upload("POST /finance/bills", preparers, c.postBill)
-	c.page("GET /finance/imports/{id}", financeReaders, c.importPage)
-	c.page("POST /finance/imports/{id}/accept", preparers, c.postImportDecision(true))
-	c.page("POST /finance/imports/{id}/discard", preparers, c.postImportDecision(false))
+	c.Page("GET /finance/bills", financeReaders, c.bills)
+	// The bill upload: as large as a bill, with time to send and import it, streamed and
+	// never parsed into memory or onto disk as a whole.
+	c.Upload("POST /finance/bills", preparers, maxBill, func(w http.ResponseWriter, r *http.Request) *http.Request {
+		web.LongUpload(w, billUploadTime)
+		return withMultipartCSRF(r)
+	}, c.postBill)
+	c.Page("GET /finance/imports/{id}", financeReaders, c.importPage)
+	c.Page("POST /finance/imports/{id}/accept", preparers, c.postImportDecision(true))
+	c.Page("POST /finance/imports/{id}/discard", preparers, c.postImportDecision(false))
 
-	c.page("GET /finance/recon", financeReaders, c.recon)
-	c.page("POST /finance/recon", preparers, c.postRecon)
+	c.Page("GET /finance/recon", financeReaders, c.recon)
+	c.Page("POST /finance/recon", preparers, c.postRecon)
 
-	c.page("GET /finance/disputes", financeReaders, c.disputes)
-	c.page("POST /finance/disputes", preparers, c.postDisputes)
-	c.page("GET /finance/disputes/export", financeReaders, c.exportDisputes)
-	c.page("POST /finance/disputes/{id}/outcome", preparers, c.postOutcome)
+	c.Page("GET /finance/disputes", financeReaders, c.disputes)
+	c.Page("POST /finance/disputes", preparers, c.postDisputes)
+	c.Page("GET /finance/disputes/export", financeReaders, c.exportDisputes)
+	c.Page("POST /finance/disputes/{id}/outcome", preparers, c.postOutcome)
 
-	c.page("GET /finance/close", financeReaders, c.closePage)
-	c.page("POST /finance/close/{period}/prepare", preparers, c.postPrepare)
-	c.page("POST /finance/close/{period}/approve", approvers, c.postApprove)
-	c.page("GET /finance/close/{period}/allocations", financeReaders, c.allocations)
-	c.page("GET /finance/close/{period}/statements/{kind}/{subject}/{format}", financeReaders, c.statement)
+	c.Page("GET /finance/close", financeReaders, c.closePage)
+	c.Page("POST /finance/close/{period}/prepare", preparers, c.postPrepare)
+	c.Page("POST /finance/close/{period}/approve", approvers, c.postApprove)
+	c.Page("GET /finance/close/{period}/allocations", financeReaders, c.allocations)
+	c.Page("GET /finance/close/{period}/statements/{kind}/{subject}/{format}", financeReaders, c.statement)
 
-	c.page("GET /finance/quarantine", admins, c.quarantine)
-	c.page("POST /finance/quarantine/{id}/replay", admins, c.postReplay)
-	c.page("GET /finance/audit", auditors, c.audit)
+	c.Page("GET /finance/quarantine", admins, c.quarantine)
+	c.Page("POST /finance/quarantine/{id}/replay", admins, c.postReplay)
+	c.Page("GET /finance/audit", auditors, c.audit)
 }
 
 func (c *console) home(w http.ResponseWriter, r *http.Request) error {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tongban/tongban/internal/auth"
 	"github.com/tongban/tongban/internal/authkit"
+	"github.com/tongban/tongban/internal/web"
 )
 
 // consoleServer serves a harness node, console included (NewNode mounts it).
@@ -81,7 +82,7 @@ func TestFinanceConsolePagesCheckWhoCalls(t *testing.T) {
 	srv := consoleServer(t, h)
 	importID, waybill := seedLedger(t, h)
 	c := consoleOf(h.n)
-	if c == nil || len(c.pages) < 20 {
+	if c == nil || len(c.List) < 20 {
 		t.Fatalf("console registered %v", c)
 	}
 	ctx := context.Background()
@@ -99,9 +100,9 @@ func TestFinanceConsolePagesCheckWhoCalls(t *testing.T) {
 	tok, csrf := financeSession(t, h, "clerk-gz", pw)
 	sessions["hall-clerk"] = [2]string{tok, csrf}
 
-	pages := slices.Clone(c.pages)
+	pages := slices.Clone(c.List)
 	// Logging out ends the session the walk uses, so it goes last.
-	slices.SortStableFunc(pages, func(x, y consolePage) int {
+	slices.SortStableFunc(pages, func(x, y web.Route) int {
 		return strings.Compare(fmt.Sprint(x.Pattern == "POST /finance/logout"), fmt.Sprint(y.Pattern == "POST /finance/logout"))
 	})
 	id := strconv.FormatInt(importID, 10)
