@@ -2,9 +2,6 @@ package handoff
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,44 +9,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tongban/tongban/internal/auth"
+	"github.com/tongban/tongban/internal/web/browsertest"
 )
-
-// chromiumPath finds Debian's Chromium; deploy/dev/ensure-chromium.sh installs it.
-func chromiumPath() string {
-	for _, p := range []string{os.Getenv("TONGBAN_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := exec.LookPath(p); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// browser starts a headless Chromium for the test, with nothing reaching outside.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	bin := chromiumPath()
-	if bin == "" {
-		if os.Getenv("TONGBAN_REQUIRE_BROWSER") == "1" {
-			t.Fatal("Chromium not found and TONGBAN_REQUIRE_BROWSER=1: run deploy/dev/ensure-chromium.sh")
-		}
-		t.Skip("Chromium not found (/usr/bin/chromium); run deploy/dev/ensure-chromium.sh, or set TONGBAN_REQUIRE_BROWSER=1 to fail instead")
-	}
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true)}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelB := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 150*time.Second)
-	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
 
 // js runs a script in the page, for what a person does without typing (clearing a field).
 func js(expr string) chromedp.Action[chromedp.Void] {
@@ -61,39 +22,13 @@ func js(expr string) chromedp.Action[chromedp.Void] {
 
 func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 
-// shot saves the viewport to docs/screenshots/name.png.
-func shot(name string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		buf, err := chromedp.CaptureScreenshot()(ctx, t)
-		if err != nil {
-			return err
-		}
-		dir := filepath.Join("..", "docs", "screenshots")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
-	})
-}
-
-func login(base, user, pw string) []chromedp.Action[chromedp.Void] {
-	return []chromedp.Action[chromedp.Void]{
-		chromedp.Navigate(base + "/console/login"),
-		chromedp.WaitVisible(css(`input[name=username]`)),
-		chromedp.SetValue(css(`input[name=username]`), user),
-		chromedp.SetValue(css(`input[name=password]`), pw),
-		chromedp.Click(css(`button[type=submit]`)),
-		chromedp.WaitVisible(css(`.who .user`)),
-	}
-}
-
 // TestConsoleBrowserStory drives the whole story through the console in Chromium:
 // intake in Guangzhou (with the ID check as typed), the receipt, packaging and
 // dispatch; in Foshan the incoming list, sign-for by scan, the manifest check, accept,
 // conclude and the result sent; back in Guangzhou the result delivered; and a
 // supervisor seeing a red light once the clock has moved on.
 func TestConsoleBrowserStory(t *testing.T) {
-	ctx := browser(t)
+	ctx := browsertest.Start(t, 150*time.Second)
 	clock := newFakeClock(time.Now())
 	a, b := newClockPair(t, clock)
 	const pw = "browser password 1"
@@ -138,9 +73,9 @@ func TestConsoleBrowserStory(t *testing.T) {
 	}
 
 	// Guangzhou: the window.
-	run("login page", chromedp.Navigate(gzURL+"/console/window"), chromedp.WaitVisible(css(`input[name=username]`)), shot("login"))
-	run("clerk logs in", login(gzURL, "clerk.gz", pw)...)
-	run("window", chromedp.Navigate(gzURL+"/console/window"), chromedp.WaitVisible(css(`input[name=q]`)), shot("window"))
+	run("login page", chromedp.Navigate(gzURL+"/console/window"), chromedp.WaitVisible(css(`input[name=username]`)), browsertest.Shot("login"))
+	run("clerk logs in", browsertest.Login(gzURL, "/console", "clerk.gz", pw)...)
+	run("window", chromedp.Navigate(gzURL+"/console/window"), chromedp.WaitVisible(css(`input[name=q]`)), browsertest.Shot("window"))
 	run("intake form", chromedp.Navigate(gzURL+"/console/window/matters/"+m.Code), chromedp.WaitVisible(css(`#id_number`)),
 		chromedp.SetValue(css(`input[name=name]`), app.Name),
 		chromedp.SendKeys(css(`#id_number`), wrongID))
@@ -155,7 +90,7 @@ func TestConsoleBrowserStory(t *testing.T) {
 	for _, it := range items {
 		acts = append(acts, chromedp.Click(css(`input[name=got_`+it.ID+`]`)))
 	}
-	acts = append(acts, shot("intake"), chromedp.Click(css(`form#intake button[type=submit]`)), chromedp.WaitVisible(css(`#case-state`)))
+	acts = append(acts, browsertest.Shot("intake"), chromedp.Click(css(`form#intake button[type=submit]`)), chromedp.WaitVisible(css(`#case-state`)))
 	run("intake", acts...)
 	if !strings.Contains(hintClass, "good") {
 		t.Fatalf("a valid ID number is not accepted as typed: %q", hintClass)
@@ -166,7 +101,7 @@ func TestConsoleBrowserStory(t *testing.T) {
 	}
 	caseNo := text(`h1 .mono`)
 	id := loc[strings.LastIndex(loc, "/")+1:]
-	run("receipt", chromedp.Navigate(gzURL+"/api/v1/cases/"+id+"/receipt"), chromedp.WaitReady(css(`body`)), shot("receipt"))
+	run("receipt", chromedp.Navigate(gzURL+"/api/v1/cases/"+id+"/receipt"), chromedp.WaitReady(css(`body`)), browsertest.Shot("receipt"))
 	receipt := text(`body`)
 	if !strings.Contains(receipt, caseNo) {
 		t.Fatalf("the receipt does not show the case number %s", caseNo)
@@ -174,24 +109,24 @@ func TestConsoleBrowserStory(t *testing.T) {
 	run("package and dispatch", chromedp.Navigate(gzURL+"/console/cases/"+id), chromedp.WaitVisible(css(`input[name=seal_no]`)),
 		chromedp.SendKeys(css(`input[name=seal_no]`), "FZ"+caseNo[len(caseNo)-6:]+"\n"), chromedp.WaitVisible(css(`input[name=waybill]`)),
 		chromedp.SendKeys(css(`input[name=waybill]`), "SF"+caseNo[len(caseNo)-10:]+"\n"), chromedp.WaitNotPresent(css(`input[name=waybill]`)),
-		shot("case-dispatched"))
+		browsertest.Shot("case-dispatched"))
 	waitState(t, b, id, Dispatched)
 
 	// Foshan: the partner hall.
-	run("staff logs in", login(fsURL, "staff.fs", pw)...)
-	run("incoming", chromedp.Navigate(fsURL+"/console/hall"), chromedp.WaitVisible(css(`input[name=scan]`)), shot("hall"))
+	run("staff logs in", browsertest.Login(fsURL, "/console", "staff.fs", pw)...)
+	run("incoming", chromedp.Navigate(fsURL+"/console/hall"), chromedp.WaitVisible(css(`input[name=scan]`)), browsertest.Shot("hall"))
 	incoming := text(`main`)
 	if !strings.Contains(incoming, caseNo) {
 		t.Fatalf("the incoming list lacks %s", caseNo)
 	}
-	run("scan and check", chromedp.SendKeys(css(`input[name=scan]`), caseNo+"\n"), chromedp.WaitVisible(css(`#sign-for`)), shot("receive"),
+	run("scan and check", chromedp.SendKeys(css(`input[name=scan]`), caseNo+"\n"), chromedp.WaitVisible(css(`#sign-for`)), browsertest.Shot("receive"),
 		chromedp.Click(css(`#sign-for`)), chromedp.WaitVisible(css(`#move-accept`)))
 	run("accept", chromedp.Click(css(`#move-accept button[type=submit]`)), chromedp.WaitVisible(css(`#move-conclude`)))
 	run("conclude", chromedp.SetValue(css(`#move-conclude input[name=document_name]`), "户口迁移证"),
 		chromedp.SetValue(css(`#move-conclude input[name=document_no]`), "QY"+caseNo[len(caseNo)-8:]),
 		chromedp.Click(css(`#move-conclude button[type=submit]`)), chromedp.WaitVisible(css(`#move-dispatch-result`)))
 	run("send the result", chromedp.SetValue(css(`#move-dispatch-result input[name=waybill]`), "SFR"+caseNo[len(caseNo)-8:]),
-		chromedp.Click(css(`#move-dispatch-result button[type=submit]`)), chromedp.WaitNotPresent(css(`#move-dispatch-result`)), shot("case-decided"))
+		chromedp.Click(css(`#move-dispatch-result button[type=submit]`)), chromedp.WaitNotPresent(css(`#move-dispatch-result`)), browsertest.Shot("case-decided"))
 	waitState(t, a, id, ResultDispatched)
 
 	// Guangzhou: the result comes back and is handed out.
@@ -199,7 +134,7 @@ func TestConsoleBrowserStory(t *testing.T) {
 	result := text(`#case-result`)
 	run("deliver", chromedp.SetValue(css(`#move-deliver-result input[name=signed_by]`), "陈小明"),
 		chromedp.Click(css(`#move-deliver-result button[type=submit]`)), chromedp.WaitNotPresent(css(`#move-deliver-result`)),
-		shot("case-delivered"))
+		browsertest.Shot("case-delivered"))
 	state := text(`#case-state`)
 	if !strings.Contains(result, "户口迁移证") || state != "结果已送达" {
 		t.Fatalf("back at the window: result %q, state %q", result, state)
@@ -212,13 +147,13 @@ func TestConsoleBrowserStory(t *testing.T) {
 		t.Fatal("no dispatch clock for the waiting case")
 	}
 	clock.Set(tr.Red.Add(time.Minute))
-	run("supervisor logs in", login(gzURL, "supervisor.gz", pw)...)
+	run("supervisor logs in", browsertest.Login(gzURL, "/console", "supervisor.gz", pw)...)
 	run("lights", chromedp.Navigate(gzURL+"/console/supervision"), chromedp.WaitVisible(css(`#count-red`)))
 	red := text(`#count-red b`)
-	run("drill down", chromedp.Click(css(`#count-red`)), chromedp.WaitVisible(css(`#drill`)), shot("supervision"))
+	run("drill down", chromedp.Click(css(`#count-red`)), chromedp.WaitVisible(css(`#drill`)), browsertest.Shot("supervision"))
 	if red == "0" || red == "" {
 		t.Fatalf("the supervisor sees no red light (%q)", red)
 	}
 	run("english", chromedp.Navigate(gzURL+"/console/lang?to=en&back=/console/cases/"+late), chromedp.WaitVisible(css(`#case-light`)),
-		shot("case-red-en"))
+		browsertest.Shot("case-red-en"))
 }
