@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tongban/tongban/internal/pg"
 )
 
 // The chain of custody puts the halls' own steps with a parcel (sealed with a seal
@@ -105,18 +107,14 @@ func AppendCustody(ctx context.Context, tx pgx.Tx, parcelID uuid.UUID, links ...
 	if err != nil {
 		return err
 	}
-	if err := insertLinks(ctx, tx, map[uuid.UUID][]StoredLink{parcelID: rows}); err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `UPDATE parcels SET custody_seq = $2, custody_hash = $3 WHERE id = $1`, parcelID, head.Seq, head.Hash)
-	if err != nil {
-		return fmt.Errorf("courier: append custody: %w", err)
-	}
-	return nil
+	var w writes
+	insertLinks(&w, map[uuid.UUID][]StoredLink{parcelID: rows})
+	w.add("append custody", `UPDATE parcels SET custody_seq = $2, custody_hash = $3 WHERE id = $1`, parcelID, head.Seq, head.Hash)
+	return w.send(ctx, tx)
 }
 
 // insertLinks writes links of several parcels in one statement.
-func insertLinks(ctx context.Context, db DB, links map[uuid.UUID][]StoredLink) error {
+func insertLinks(w *writes, links map[uuid.UUID][]StoredLink) {
 	var ids []uuid.UUID
 	var seqs []int32
 	var ats []time.Time
@@ -134,15 +132,11 @@ func insertLinks(ctx context.Context, db DB, links map[uuid.UUID][]StoredLink) e
 		}
 	}
 	if len(ids) == 0 {
-		return nil
+		return
 	}
-	_, err := db.Exec(ctx, `INSERT INTO custody_links (parcel_id, seq, at, kind, body, prev_hash, hash)
+	w.add("custody links", `INSERT INTO custody_links (parcel_id, seq, at, kind, body, prev_hash, hash)
 		SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::text[], $5::bytea[], $6::text[], $7::text[])`,
-		ids, seqs, ats, kinds, bodies, prevs, hashes)
-	if err != nil {
-		return fmt.Errorf("courier: custody links: %w", err)
-	}
-	return nil
+		pg.UUIDs(ids), seqs, ats, kinds, bodies, prevs, hashes)
 }
 
 // Custody reads a parcel's chain in order.

@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tongban/tongban/internal/pg"
 )
 
 // Callback is one push from a carrier, or one poll's answer, to be stored. A push
@@ -277,16 +279,13 @@ func (in *Ingester) ingestTx(ctx context.Context, tx pgx.Tx, cbs []Callback) ([]
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := updateParcels(ctx, tx, adv, heads, now); err != nil {
-		return nil, nil, nil, err
-	}
-	if err := insertLinks(ctx, tx, links); err != nil {
-		return nil, nil, nil, err
-	}
-	if err := applyNotices(ctx, tx, cbs, now); err != nil {
-		return nil, nil, nil, err
-	}
-	if err := insertCallbacks(ctx, tx, cbs, res, now); err != nil {
+	// What is left to write needs no answer: one round trip.
+	var w writes
+	updateParcels(&w, adv, heads, now)
+	insertLinks(&w, links)
+	applyNotices(&w, cbs, now)
+	insertCallbacks(&w, cbs, res, now)
+	if err := w.send(ctx, tx); err != nil {
 		return nil, nil, nil, err
 	}
 	return res, adv, settled, nil
@@ -361,30 +360,28 @@ func insertEvents(ctx context.Context, tx pgx.Tx, evs []pendingEvent, parcels ma
 		return nil, nil
 	}
 	n := len(evs)
-	pids := make([]*uuid.UUID, n)
+	pids := make([]uuid.UUID, n)
 	carriers, wbs, codes, sts, texts, locs, srcs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	ats := make([]time.Time, n)
-	cbIDs := make([]*uuid.UUID, n)
+	cbIDs := make([]uuid.UUID, n)
 	for i, pe := range evs {
 		e := pe.ev
 		if p, ok := parcels[e.Waybill]; ok {
-			id := p.ID
-			pids[i] = &id
+			pids[i] = p.ID
 		} else {
 			res[pe.cb].Unknown++
 		}
 		carriers[i], wbs[i], codes[i], sts[i], texts[i], locs[i], srcs[i] = e.Carrier, e.Waybill, e.RawCode, string(e.Status), e.RawText, e.Location, pe.source
 		ats[i] = e.At
 		if pe.source == "push" {
-			id := res[pe.cb].CallbackID
-			cbIDs[i] = &id
+			cbIDs[i] = res[pe.cb].CallbackID
 		}
 	}
 	rows, err := tx.Query(ctx, `INSERT INTO parcel_events (parcel_id, carrier, waybill, raw_code, at, status, raw_text, location, source, callback_id, received_at)
 		SELECT u.*, $11::timestamptz FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::uuid[]) AS u
 		ON CONFLICT (carrier, waybill, raw_code, at) DO NOTHING
 		RETURNING carrier, waybill, raw_code, at`,
-		pids, carriers, wbs, codes, ats, sts, texts, locs, srcs, cbIDs, now)
+		pg.NullUUIDs(pids), carriers, wbs, codes, ats, sts, texts, locs, srcs, pg.NullUUIDs(cbIDs), now)
 	if err != nil {
 		return nil, fmt.Errorf("courier: insert events: %w", err)
 	}
@@ -467,9 +464,9 @@ func (in *Ingester) fold(fresh []pendingEvent, parcels map[string]Parcel, heads 
 }
 
 // updateParcels writes the folded parcels back in one statement.
-func updateParcels(ctx context.Context, tx pgx.Tx, adv []Advance, heads map[uuid.UUID]chainHead, now time.Time) error {
+func updateParcels(w *writes, adv []Advance, heads map[uuid.UUID]chainHead, now time.Time) {
 	if len(adv) == 0 {
-		return nil
+		return
 	}
 	n := len(adv)
 	ids := make([]uuid.UUID, n)
@@ -485,38 +482,30 @@ func updateParcels(ctx context.Context, tx pgx.Tx, adv []Advance, heads map[uuid
 		}
 		seqs[i], hashes[i] = int32(heads[p.ID].Seq), heads[p.ID].Hash
 	}
-	_, err := tx.Exec(ctx, `UPDATE parcels p SET status = u.status, raw_code = u.raw_code, last_event_at = u.last_event_at,
+	w.add("update parcels", `UPDATE parcels p SET status = u.status, raw_code = u.raw_code, last_event_at = u.last_event_at,
 		progress_at = u.progress_at, pending_move = u.pending_move, custody_seq = u.seq, custody_hash = u.hash, updated_at = $9
 		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::int[], $8::text[])
 			AS u(id, status, raw_code, last_event_at, progress_at, pending_move, seq, hash)
 		WHERE p.id = u.id`,
-		ids, sts, codes, lasts, progress, moves, seqs, hashes, now)
-	if err != nil {
-		return fmt.Errorf("courier: update parcels: %w", err)
-	}
-	return nil
+		pg.UUIDs(ids), sts, codes, lasts, progress, moves, seqs, hashes, now)
 }
 
 // applyNotices records kuaidi100's subscription news: an abort is subscribed again by
 // the poller; a corrected company is what later queries use.
-func applyNotices(ctx context.Context, tx pgx.Tx, cbs []Callback, now time.Time) error {
+func applyNotices(w *writes, cbs []Callback, now time.Time) {
 	for _, cb := range cbs {
 		n := cb.Notice
 		if !cb.Verified || n == nil || n.Waybill == "" || (n.Subscription == "" && n.Company == "") {
 			continue
 		}
-		_, err := tx.Exec(ctx, `UPDATE parcels SET subscription = CASE WHEN $2 = '' THEN subscription ELSE $2 END,
+		w.add("subscription notice", `UPDATE parcels SET subscription = CASE WHEN $2 = '' THEN subscription ELSE $2 END,
 			track_company = CASE WHEN $3 = '' THEN track_company ELSE $3 END, updated_at = $4 WHERE waybill = $1`,
 			n.Waybill, n.Subscription, n.Company, now)
-		if err != nil {
-			return fmt.Errorf("courier: subscription notice: %w", err)
-		}
 	}
-	return nil
 }
 
 // insertCallbacks keeps every push body, verified or not, in one statement.
-func insertCallbacks(ctx context.Context, tx pgx.Tx, cbs []Callback, res []IngestResult, now time.Time) error {
+func insertCallbacks(w *writes, cbs []Callback, res []IngestResult, now time.Time) {
 	var ids []uuid.UUID
 	var carriers, ctypes []string
 	var errs []*string
@@ -542,13 +531,35 @@ func insertCallbacks(ctx context.Context, tx pgx.Tx, cbs []Callback, res []Inges
 		fresh = append(fresh, int32(res[i].New))
 	}
 	if len(ids) == 0 {
+		return
+	}
+	w.add("record callbacks", `INSERT INTO courier_callbacks (id, carrier, content_type, body, verified, error, events, new_events, received_at)
+		SELECT u.*, $9::timestamptz FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bool[], $6::text[], $7::int[], $8::int[]) AS u`,
+		pg.UUIDs(ids), carriers, ctypes, bodies, verified, errs, events, fresh, now)
+}
+
+// writes collects statements whose results the caller does not need, to send them
+// in one round trip.
+type writes struct {
+	b    pgx.Batch
+	what []string
+}
+
+func (w *writes) add(what, sql string, args ...any) {
+	w.b.Queue(sql, args...)
+	w.what = append(w.what, what)
+}
+
+func (w *writes) send(ctx context.Context, tx pgx.Tx) error {
+	if len(w.what) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO courier_callbacks (id, carrier, content_type, body, verified, error, events, new_events, received_at)
-		SELECT u.*, $9::timestamptz FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bool[], $6::text[], $7::int[], $8::int[]) AS u`,
-		ids, carriers, ctypes, bodies, verified, errs, events, fresh, now)
-	if err != nil {
-		return fmt.Errorf("courier: record callbacks: %w", err)
+	br := tx.SendBatch(ctx, &w.b)
+	for _, what := range w.what {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("courier: %s: %w", what, err)
+		}
 	}
-	return nil
+	return br.Close()
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tongban/tongban/internal/pg"
 )
 
 // Orders are placed by a worker, outside the dispatch transaction: the carrier is
@@ -85,7 +87,7 @@ func ClearPendingMoves(ctx context.Context, db DB, parcels []Parcel) error {
 		ids[i], stages[i] = p.ID, p.PendingMove
 	}
 	_, err := db.Exec(ctx, `UPDATE parcels p SET pending_move = NULL FROM unnest($1::uuid[], $2::text[]) AS u(id, stage)
-		WHERE p.id = u.id AND p.pending_move = u.stage`, ids, stages)
+		WHERE p.id = u.id AND p.pending_move = u.stage`, pg.UUIDs(ids), stages)
 	if err != nil {
 		return fmt.Errorf("courier: clear pending moves: %w", err)
 	}

@@ -1,7 +1,6 @@
 package handoff
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -10,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tongban/tongban/internal/bus"
+
+	"github.com/tongban/tongban/internal/pg"
 )
 
 // outboxChannel is the NOTIFY channel that wakes the relay when a transaction commits
@@ -26,11 +27,11 @@ type outMessage struct {
 	payload any
 }
 
-// enqueue writes signed messages to the outbox inside the caller's transaction, in
-// one statement that also wakes the relay: a message exists if and only if the change
-// that caused it committed. The messages are queued in the order given, which is
-// the order the relay sends them in. It returns their ids.
-func (n *Node) enqueue(ctx context.Context, tx pgx.Tx, msgs ...outMessage) ([]uuid.UUID, error) {
+// enqueue queues on b, for the caller's transaction, the statement that writes signed
+// messages to the outbox and wakes the relay: a message exists if and only if the
+// change that caused it committed. The messages are written in the order given,
+// which is the order the relay sends them in. It returns their ids.
+func (n *Node) enqueue(b *pgx.Batch, msgs ...outMessage) ([]uuid.UUID, error) {
 	ids := make([]uuid.UUID, len(msgs))
 	topics, keys, hdrs := make([]string, len(msgs)), make([]string, len(msgs)), make([]string, len(msgs))
 	values := make([][]byte, len(msgs))
@@ -54,14 +55,11 @@ func (n *Node) enqueue(ctx context.Context, tx pgx.Tx, msgs ...outMessage) ([]uu
 	}
 	// The data-modifying CTE runs whether or not the outer query reads it, and
 	// pg_notify is sent at commit, so the relay wakes for rows it can see.
-	_, err := tx.Exec(ctx, `WITH queued AS (
+	b.Queue(`WITH queued AS (
 			INSERT INTO outbox (id, topic, key, value, headers)
 			SELECT u.id, u.topic, u.key, u.value, u.headers::jsonb
 			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[]) WITH ORDINALITY AS u(id, topic, key, value, headers, ord)
 			ORDER BY u.ord)
-		SELECT pg_notify($6, '')`, ids, topics, keys, values, hdrs, outboxChannel)
-	if err != nil {
-		return nil, fmt.Errorf("handoff: enqueue %d messages: %w", len(msgs), err)
-	}
+		SELECT pg_notify($6, '')`, pg.UUIDs(ids), topics, keys, values, hdrs, outboxChannel)
 	return ids, nil
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tongban/tongban/courier"
+
+	"github.com/tongban/tongban/internal/pg"
 )
 
 // Courier events move the case. Ingestion stores the events and notes on the parcel
@@ -126,21 +128,16 @@ func (p *Parcels) moveChunk(ctx context.Context, chunk []courier.Parcel) error {
 // waits for a case while it holds parcels) and its parcel stays owed for the mover,
 // as do all of them when a move fails: the savepoint undoes the moves, not the events.
 func (p *Parcels) settleOwed(ctx context.Context, tx pgx.Tx, owed []courier.Parcel) ([]uuid.UUID, func(), error) {
-	sp, err := tx.Begin(ctx)
+	made, settled, err := p.moveOwed(ctx, tx, owed, true)
 	if err != nil {
-		return nil, nil, err
-	}
-	made, settled, err := p.moveOwed(ctx, sp, owed, true)
-	if err != nil {
-		if rerr := sp.Rollback(ctx); rerr != nil {
+		// The savepoint stays open to the end of the batch (no RELEASE round trip);
+		// rolling back to it keeps the events and undoes the moves.
+		if _, rerr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT owed_moves`); rerr != nil {
 			return nil, nil, rerr
 		}
 		p.log.Warn("case moves in the ingestion batch failed; the mover makes them", slog.Int("parcels", len(owed)),
 			slog.String("err", err.Error()))
 		return nil, nil, nil
-	}
-	if err := sp.Commit(ctx); err != nil {
-		return nil, nil, err
 	}
 	ids := make([]uuid.UUID, len(settled))
 	for i, parcel := range settled {
@@ -156,7 +153,8 @@ func (p *Parcels) settleOwed(ctx context.Context, tx pgx.Tx, owed []courier.Parc
 // hooks, in one statement per table. A move the case is past already, or that is
 // not this hall's to make, is settled without a move: courier events never move a
 // case backwards. It returns the moves made and the parcels settled; a parcel whose
-// case it could not lock is neither.
+// case it could not lock is neither. Inside an ingestion batch (skipLocked), the
+// lock is taken after the savepoint owed_moves, in the same round trip.
 func (p *Parcels) moveOwed(ctx context.Context, tx pgx.Tx, owed []courier.Parcel, skipLocked bool) ([]string, []courier.Parcel, error) {
 	owed = slices.Clone(owed)
 	slices.SortStableFunc(owed, func(a, b courier.Parcel) int { return bytes.Compare(a.CaseID[:], b.CaseID[:]) })
@@ -166,15 +164,7 @@ func (p *Parcels) moveOwed(ctx context.Context, tx pgx.Tx, owed []courier.Parcel
 			ids = append(ids, parcel.CaseID)
 		}
 	}
-	lock := `FOR UPDATE`
-	if skipLocked {
-		lock += ` SKIP LOCKED`
-	}
-	rows, err := tx.Query(ctx, `SELECT `+headCols+` FROM cases WHERE id = ANY($1) ORDER BY id `+lock, ids)
-	if err != nil {
-		return nil, nil, err
-	}
-	locked, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (caseHead, error) { return scanHead(r) })
+	locked, err := lockOwedCases(ctx, tx, ids, skipLocked)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -224,6 +214,32 @@ func (p *Parcels) moveOwed(ctx context.Context, tx pgx.Tx, owed []courier.Parcel
 		owed = later
 	}
 	return made, settled, nil
+}
+
+func lockOwedCases(ctx context.Context, tx pgx.Tx, ids []uuid.UUID, skipLocked bool) ([]caseHead, error) {
+	var b pgx.Batch
+	lock := `FOR UPDATE`
+	if skipLocked {
+		b.Queue(`SAVEPOINT owed_moves`)
+		lock += ` SKIP LOCKED`
+	}
+	b.Queue(`SELECT `+headCols+` FROM cases WHERE id = ANY($1) ORDER BY id `+lock, pg.UUIDs(ids))
+	br := tx.SendBatch(ctx, &b)
+	defer br.Close()
+	if skipLocked {
+		if _, err := br.Exec(); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	locked, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (caseHead, error) { return scanHead(r) })
+	if err != nil {
+		return nil, err
+	}
+	return locked, br.Close()
 }
 
 func (p *Parcels) countMoves(made []string) {

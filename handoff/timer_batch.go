@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tongban/tongban/internal/pg"
 )
 
 // onTransitions is onTransition for moves of several cases made in one transaction
@@ -50,39 +52,43 @@ func (k *timerKeys) add(c uuid.UUID, kind string, at time.Time) {
 	k.cases, k.kinds, k.ats = append(k.cases, c), append(k.kinds, kind), append(k.ats, at)
 }
 
-// closeMany is closeTimers (not cancelled) for many cases: a paused timer first has
-// its pause ended, then every listed stage still open is closed met or late.
+// closeMany is closeTimers (not cancelled) for many cases: every listed stage still
+// open is closed met or late. One statement closes the running ones and names the
+// paused ones, which are rare (a transfer clock is not paused); each of those first
+// has its pause ended and its deadline computed again, as closeTimers does.
 func (d *Deadlines) closeMany(ctx context.Context, tx pgx.Tx, k timerKeys) error {
 	if len(k.cases) == 0 {
 		return nil
 	}
-	rows, err := tx.Query(ctx, `UPDATE timers t SET state = 'running', paused_at = NULL
-		FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(case_id, kind, at)
-		WHERE t.case_id = u.case_id AND t.kind = u.kind AND t.state = 'paused' RETURNING t.id, u.at`, k.cases, k.kinds, k.ats)
+	rows, err := tx.Query(ctx, `WITH u AS (
+			SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(case_id, kind, at)),
+		closed AS (
+			UPDATE timers t SET state = 'closed', closed_at = u.at, fire_at = NULL,
+				outcome = CASE WHEN u.at < t.due_at THEN 'met' ELSE 'late' END
+			FROM u WHERE t.case_id = u.case_id AND t.kind = u.kind AND t.state = 'running')
+		SELECT t.case_id, t.kind, u.at FROM timers t JOIN u ON t.case_id = u.case_id AND t.kind = u.kind
+		WHERE t.state = 'paused'`, pg.UUIDs(k.cases), k.kinds, k.ats)
 	if err != nil {
-		return deadlineErr("resume timers", err)
+		return deadlineErr("close timers", err)
 	}
-	type resumed struct {
-		id int64
-		at time.Time
+	type paused struct {
+		caseID uuid.UUID
+		kind   string
+		at     time.Time
 	}
-	res, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (resumed, error) {
-		var x resumed
-		return x, r.Scan(&x.id, &x.at)
+	res, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (paused, error) {
+		var x paused
+		return x, r.Scan(&x.caseID, &x.kind, &x.at)
 	})
 	if err != nil {
-		return deadlineErr("resume timers", err)
+		return deadlineErr("close timers", err)
 	}
-	for _, r := range res {
-		if err := d.endPause(ctx, tx, r.id, r.at); err != nil {
+	for _, p := range res {
+		if err := d.closeTimers(ctx, tx, p.caseID, []string{p.kind}, p.at, false); err != nil {
 			return err
 		}
 	}
-	_, err = tx.Exec(ctx, `UPDATE timers t SET state = 'closed', closed_at = u.at, fire_at = NULL,
-			outcome = CASE WHEN u.at < t.due_at THEN 'met' ELSE 'late' END
-		FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(case_id, kind, at)
-		WHERE t.case_id = u.case_id AND t.kind = u.kind AND t.state <> 'closed'`, k.cases, k.kinds, k.ats)
-	return deadlineErr("close timers", err)
+	return nil
 }
 
 // openMany is openTimer for every stage the transitions open, in one statement; a
@@ -123,7 +129,7 @@ func (d *Deadlines) openMany(ctx context.Context, tx pgx.Tx, ts []Transition) er
 }
 
 func loadCaseFactsMany(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) (map[uuid.UUID]caseFacts, error) {
-	rows, err := tx.Query(ctx, `SELECT `+caseFactCols+` FROM cases WHERE id = ANY($1)`, ids)
+	rows, err := tx.Query(ctx, `SELECT `+caseFactCols+` FROM cases WHERE id = ANY($1)`, pg.UUIDs(ids))
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +177,7 @@ func insertNewTimers(ctx context.Context, tx pgx.Tx, ts []newTimerRow) error {
 			AS u(case_id, kind, case_no, matter_code, department, handler, owner, limit_days, unit, yellow_pct, red_pct,
 				section_head_after_s, leader_after_s, started_at, warn_at, red_at, due_at, provisional, fire_at)
 		ON CONFLICT (case_id, kind) DO NOTHING`,
-		ids, kinds, caseNos, matters, depts, handlers, owners, limits, units, yellows, reds, sections, leaders,
+		pg.UUIDs(ids), kinds, caseNos, matters, depts, handlers, owners, limits, units, yellows, reds, sections, leaders,
 		starts, warns, redAts, dues, provisional, fires)
 	return deadlineErr("open timers", err)
 }

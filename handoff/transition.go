@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tongban/tongban/internal/pg"
 )
 
 // caseHead is the part of a case row every move needs.
@@ -157,24 +159,13 @@ func (n *Node) moveLockedMany(ctx context.Context, tx pgx.Tx, moves []caseMove) 
 		ids[i], seqs[i], from[i], to[i] = mv.c.ID, mv.c.OutSeq+1, string(mv.c.State), string(Moves[mv.move].To)
 		msgs[i] = outMessage{to: mv.c.partner(n.opt.Code), caseID: mv.c.ID, seq: seqs[i], typ: messageType(mv.move), payload: mv.payload}
 	}
-	rows, err := tx.Query(ctx, `UPDATE cases c SET state = u.to_state, out_seq = u.seq, state_changed_at = $5, updated_at = $5
+	// The state, the messages and the timeline go in one round trip. Should a state
+	// have changed under the caller's lock after all, the error rolls all three back.
+	var b pgx.Batch
+	b.Queue(`UPDATE cases c SET state = u.to_state, out_seq = u.seq, state_changed_at = $5, updated_at = $5
 		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[]) AS u(id, from_state, to_state, seq)
-		WHERE c.id = u.id AND c.state = u.from_state RETURNING c.id`, ids, from, to, seqs, now)
-	if err != nil {
-		return nil, err
-	}
-	moved, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-	if err != nil {
-		return nil, err
-	}
-	if len(moved) != k {
-		for _, mv := range moves {
-			if !slices.Contains(moved, mv.c.ID) {
-				return nil, &StateError{Move: mv.move, Current: mv.c.State}
-			}
-		}
-	}
-	msgIDs, err := n.enqueue(ctx, tx, msgs...)
+		WHERE c.id = u.id AND c.state = u.from_state RETURNING c.id`, pg.UUIDs(ids), from, to, seqs, now)
+	msgIDs, err := n.enqueue(&b, msgs...)
 	if err != nil {
 		return nil, err
 	}
@@ -199,13 +190,45 @@ func (n *Node) moveLockedMany(ctx context.Context, tx pgx.Tx, moves []caseMove) 
 		out[i] = mv.c
 		out[i].State, out[i].OutSeq = m.To, seqs[i]
 	}
-	if err := n.recordEvents(ctx, tx, events); err != nil {
+	if err := n.recordEvents(&b, events); err != nil {
+		return nil, err
+	}
+	if err := sendMoves(ctx, tx, &b, moves); err != nil {
 		return nil, err
 	}
 	if err := n.runHooksMany(ctx, tx, ts); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// sendMoves sends moveLockedMany's batch: the compare-and-set of every case, which
+// must move them all, then the outbox and the timeline.
+func sendMoves(ctx context.Context, tx pgx.Tx, b *pgx.Batch, moves []caseMove) error {
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	moved, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return err
+	}
+	if len(moved) != len(moves) {
+		for _, mv := range moves {
+			if !slices.Contains(moved, mv.c.ID) {
+				return &StateError{Move: mv.move, Current: mv.c.State}
+			}
+		}
+	}
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("handoff: enqueue %d messages: %w", len(moves), err)
+	}
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("handoff: record %d events: %w", len(moves), err)
+	}
+	return br.Close()
 }
 
 // caseEvent is one entry of a case timeline.
@@ -218,26 +241,26 @@ type caseEvent struct {
 	detail      any
 }
 
-// recordEvents appends entries to case timelines in one statement.
-func (n *Node) recordEvents(ctx context.Context, tx pgx.Tx, es []caseEvent) error {
+// recordEvents queues on b the statement that appends entries to case timelines.
+func (n *Node) recordEvents(b *pgx.Batch, es []caseEvent) error {
 	k := len(es)
 	ids, halls, actors, actions := make([]uuid.UUID, k), make([]string, k), make([]string, k), make([]string, k)
 	froms, tos, details := make([]*string, k), make([]*string, k), make([]string, k)
-	mids := make([]*uuid.UUID, k)
+	mids := make([]uuid.UUID, k)
 	for i, e := range es {
 		d, err := json.Marshal(e.detail)
 		if err != nil {
 			return err
 		}
 		ids[i], halls[i], actors[i], actions[i], details[i] = e.caseID, e.hall, e.actor, e.action, string(d)
-		froms[i], tos[i], mids[i] = optState(e.from), optState(e.to), optID(e.msgID)
+		froms[i], tos[i], mids[i] = optState(e.from), optState(e.to), e.msgID
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, at, hall, actor, action, from_state, to_state, message_id, detail)
+	b.Queue(`INSERT INTO case_events (case_id, at, hall, actor, action, from_state, to_state, message_id, detail)
 		SELECT u.case_id, $1, u.hall, u.actor, u.action, u.from_state, u.to_state, u.message_id, u.detail::jsonb
 		FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[])
 			WITH ORDINALITY AS u(case_id, hall, actor, action, from_state, to_state, message_id, detail, ord)
-		ORDER BY u.ord`, n.now(), ids, halls, actors, actions, froms, tos, mids, details)
-	return err
+		ORDER BY u.ord`, n.now(), pg.UUIDs(ids), halls, actors, actions, froms, tos, pg.NullUUIDs(mids), details)
+	return nil
 }
 
 func optState(s State) *string {
