@@ -17,7 +17,7 @@ import (
 // rowSource yields a bill file's rows one at a time, so a file of any length passes
 // through in constant memory. Next returns io.EOF at the end; a *rowError for a row
 // that could not be read (the source goes on with the next one); any other error ends
-// the file.
+// the file. The cells slice may be reused by the next call.
 type rowSource interface {
 	Next() (row int, cells []string, err error)
 	Close() error
@@ -89,6 +89,7 @@ type csvSource struct {
 func newCSVSource(r io.Reader) *csvSource {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // the parser checks columns by header, a short row is its error
+	cr.ReuseRecord = true   // a row's cells are read before the next; whoever keeps them copies them
 	return &csvSource{r: cr}
 }
 

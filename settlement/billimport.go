@@ -12,6 +12,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,8 +126,8 @@ func (n *Node) ImportBill(ctx context.Context, req ImportRequest, file io.Reader
 		pre := n.startPreClassifier(loadCtx, req.Carrier, req.Account, req.Period)
 		defer func() { cancelLoad(); <-pre.done }()
 		pre.importID = imp.ID
-		st := &stager{importID: imp.ID, src: src, layout: layout, seen: map[[16]byte]int32{}, sum: sum, pre: pre}
-		if _, err := copyText(ctx, tx, "bill_row", stagedColumns, st.next); err != nil {
+		st := &stager{importID: imp.ID, src: src, layout: layout, sum: sum, pre: pre}
+		if _, err := copyBinary(ctx, tx, "bill_row", stagedColumns, st.next); err != nil {
 			if st.err != nil {
 				return st.err
 			}
@@ -319,14 +320,16 @@ var stagedColumns = []string{"import_id", "row_no", "raw", "error", "waybill_no"
 	"total_fen", "fingerprint", "occurrence",
 	"res_waybill_id", "res_class", "res_expected_fen", "res_diff_fen", "res_expected_charge_g", "res_tariff_id"}
 
-// stager reads, parses and fingerprints one row at a time and writes it in COPY's
-// text format while COPY sends the previous ones.
+// stager reads, parses, fingerprints and classifies one row at a time and writes it
+// in COPY's binary format while COPY sends the previous ones.
 type stager struct {
 	importID int64
 	src      rowSource
 	layout   BillLayout
 	parser   *rowParser
 	seen     map[[16]byte]int32 // occurrences so far of each fingerprint: 20 bytes a line, not the line
+	firstFP  [][16]byte         // by waybill index: the fingerprint of the first line naming it
+	inSeen   []bool             // by waybill index: firstFP is counted in seen
 	sum      hash.Hash
 	pre      *preClassifier
 	err      error
@@ -380,25 +383,49 @@ func (s *stager) stage(b []byte, row int, cells []string) []byte {
 		return s.stageBad(b, row, cells, err.Error())
 	}
 	fp := s.parser.fingerprint(cells)
-	s.seen[fp]++
+	idx, hit, first := s.pre.locate(l.Waybill)
+	occurrence := s.occurrence(fp, idx, hit, first)
 	s.rows++
 	s.good++
 	s.billed += l.TotalFen
-	b = tint(b, s.importID)
-	b = tint(tsep(b, false), int64(row))
-	b = appendJoinedCells(tsep(b, false), cells)
-	b = tnull(tsep(b, false))
-	b = tstr(tsep(b, false), l.Waybill)
-	b = l.ShipDate.AppendFormat(tsep(b, false), "2006-01-02")
-	b = tstr(tsep(b, false), l.Origin)
-	b = tstr(tsep(b, false), l.Destination)
-	b = tstr(tsep(b, false), l.Product)
-	for _, v := range []int64{l.WeightG, l.ChargeG, l.LengthMM, l.WidthMM, l.HeightMM, l.FreightFen, l.InsuranceFen, l.ReceiptFen, l.OtherFen, l.TotalFen} {
-		b = tint(tsep(b, false), v)
+	b = bint8(bfields(b, len(stagedColumns)), s.importID)
+	b = bint4(b, int32(row))
+	b, at := bopen(b)
+	b = bclose(appendJoinedCells(b, cells), at)
+	b = bnull(b)
+	b = btext(b, l.Waybill)
+	b = bdate(b, l.ShipDate)
+	b = btext(b, l.Origin)
+	b = btext(b, l.Destination)
+	b = btext(b, l.Product)
+	for _, v := range [...]int64{l.WeightG, l.ChargeG, l.LengthMM, l.WidthMM, l.HeightMM, l.FreightFen, l.InsuranceFen, l.ReceiptFen, l.OtherFen, l.TotalFen} {
+		b = bint8(b, v)
 	}
-	b = tbytea(tsep(b, false), fp[:])
-	b = tint(tsep(b, false), int64(s.seen[fp]))
-	return s.pre.append(b, row, &l)
+	b = bbytes(b, fp[:])
+	b = bint4(b, occurrence)
+	return s.pre.append(b, row, &l, idx, hit)
+}
+
+// occurrence counts the lines so far with fingerprint fp. Lines with the same
+// fingerprint name the same waybill, so the first line of one of the account's
+// waybills is the first of its fingerprint too: it is counted in firstFP, by the
+// waybill's index, and only the waybills named again go through the map.
+func (s *stager) occurrence(fp [16]byte, idx int32, hit, first bool) int32 {
+	if s.seen == nil {
+		s.seen = map[[16]byte]int32{}
+		s.firstFP = make([][16]byte, s.pre.waybills())
+		s.inSeen = make([]bool, s.pre.waybills())
+	}
+	switch {
+	case hit && first:
+		s.firstFP[idx] = fp
+		return 1
+	case hit && !s.inSeen[idx]:
+		s.seen[s.firstFP[idx]] = 1
+		s.inSeen[idx] = true
+	}
+	s.seen[fp]++
+	return s.seen[fp]
 }
 
 func (s *stager) stageBad(b []byte, row int, cells []string, reason string) []byte {
@@ -407,14 +434,14 @@ func (s *stager) stageBad(b []byte, row int, cells []string, reason string) []by
 		cells = []string{}
 	}
 	if len(s.report) < reportLimit {
-		s.report = append(s.report, RowReport{Row: row, Reason: reason, Cells: cells})
+		s.report = append(s.report, RowReport{Row: row, Reason: reason, Cells: slices.Clone(cells)}) // the source reuses cells
 	}
-	b = tint(b, s.importID)
-	b = tint(tsep(b, false), int64(row))
-	b = tstr(tsep(b, false), joinCells(cells))
-	b = tstr(tsep(b, false), reason)
+	b = bint8(bfields(b, len(stagedColumns)), s.importID)
+	b = bint4(b, int32(row))
+	b = btext(b, joinCells(cells))
+	b = btext(b, reason)
 	for range len(stagedColumns) - 4 {
-		b = tnull(tsep(b, false))
+		b = bnull(b)
 	}
 	return b
 }
@@ -438,14 +465,14 @@ func joinCells(cells []string) string {
 	return b.String()
 }
 
-// appendJoinedCells is tstr(b, joinCells(cells)) without building the line first.
+// appendJoinedCells is append(b, joinCells(cells)...) without building the line first.
 func appendJoinedCells(b []byte, cells []string) []byte {
 	for i, c := range cells {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		if !needsQuotes(c) {
-			b = tstr(b, c)
+			b = append(b, c...)
 			continue
 		}
 		b = append(b, '"')
@@ -454,7 +481,7 @@ func appendJoinedCells(b []byte, cells []string) []byte {
 				b = append(b, '"', '"')
 				continue
 			}
-			b = tstr(b, c[j:j+1])
+			b = append(b, c[j])
 		}
 		b = append(b, '"')
 	}

@@ -25,9 +25,36 @@ type BillLine struct {
 type rowParser struct {
 	layout BillLayout
 	idx    map[string]int
+	col    [numFields]int    // idx by field number, -1 for a field the file lacks
 	fp     []fpField         // the columns a fingerprint covers, in a fixed order
 	prov   map[string]string // province names seen, to their codes
+	fpBuf  []byte
 }
+
+// Fields a row is parsed from, numbered so a row looks its cells up by index rather
+// than by name.
+const (
+	fWaybill = iota
+	fShipDate
+	fOrigin
+	fDestination
+	fProduct
+	fWeight
+	fChargeWeight
+	fDims
+	fLength
+	fWidth
+	fHeight
+	fFreight
+	fInsurance
+	fReceipt
+	fOther
+	fTotal
+	numFields
+)
+
+var fieldNames = [numFields]string{"waybill", "ship_date", "origin", "destination", "product", "weight", "charge_weight", "dims",
+	"length", "width", "height", "freight", "insurance", "receipt", "other", "total"}
 
 type fpField struct {
 	name string
@@ -40,6 +67,12 @@ func newRowParser(l BillLayout, header []string) (*rowParser, error) {
 		return nil, err
 	}
 	p := &rowParser{layout: l, idx: idx, prov: map[string]string{}}
+	for f, name := range fieldNames {
+		p.col[f] = -1
+		if i, ok := idx[name]; ok {
+			p.col[f] = i
+		}
+	}
 	for _, f := range sortedKeys(idx) {
 		if f != "seq" {
 			p.fp = append(p.fp, fpField{f, idx[f]})
@@ -67,6 +100,22 @@ func (p *rowParser) skip(cells []string) bool {
 	return true
 }
 
+// cell returns the trimmed cell of field f, and whether the file has its column.
+func (p *rowParser) cell(cells []string, f int) (string, bool) {
+	i := p.col[f]
+	if i < 0 {
+		return "", false
+	}
+	if i >= len(cells) {
+		return "", true
+	}
+	return strings.TrimSpace(cells[i]), true
+}
+
+func (p *rowParser) bad(f int, why string) error {
+	return fmt.Errorf("%s: %s", p.layout.Columns[fieldNames[f]], why)
+}
+
 // parse turns a row's cells into a line, or says what is wrong with the first bad
 // cell, naming its column as the file does.
 func (p *rowParser) parse(cells []string) (BillLine, error) {
@@ -76,71 +125,90 @@ func (p *rowParser) parse(cells []string) (BillLine, error) {
 			return l, errors.New("cell is not valid text in the file's encoding (use encoding=gbk or utf-8)")
 		}
 	}
-	cell := func(f string) (string, bool) {
-		i, ok := p.idx[f]
-		if !ok {
-			return "", false
-		}
-		if i >= len(cells) {
-			return "", true
-		}
-		return strings.TrimSpace(cells[i]), true
-	}
-	bad := func(f, why string) error { return fmt.Errorf("%s: %s", p.layout.Columns[f], why) }
-
-	w, _ := cell("waybill")
+	w, _ := p.cell(cells, fWaybill)
 	if l.Waybill = NormaliseWaybill(w); l.Waybill == "" {
-		return l, bad("waybill", "waybill number must be 6 to 40 letters and digits")
+		return l, p.bad(fWaybill, "waybill number must be 6 to 40 letters and digits")
 	}
-	d, _ := cell("ship_date")
-	t, err := time.ParseInLocation(p.layout.DateLayout, d, shanghai)
+	d, _ := p.cell(cells, fShipDate)
+	t, err := p.date(d)
 	if err != nil || t.Year() < 2000 || t.Year() > 2099 {
-		return l, bad("ship_date", "date must look like "+p.layout.DateLayout)
+		return l, p.bad(fShipDate, "date must look like "+p.layout.DateLayout)
 	}
 	l.ShipDate = t
-	if s, ok := cell("origin"); ok {
+	if s, ok := p.cell(cells, fOrigin); ok {
 		l.Origin = p.province(s)
 	}
-	if s, ok := cell("destination"); ok {
+	if s, ok := p.cell(cells, fDestination); ok {
 		l.Destination = p.province(s)
 	}
-	if s, ok := cell("product"); ok {
+	if s, ok := p.cell(cells, fProduct); ok {
 		if len(s) > 64 {
-			return l, bad("product", "longer than 64 bytes")
+			return l, p.bad(fProduct, "longer than 64 bytes")
 		}
 		l.Product = s
 	}
-	for _, wf := range []struct {
-		f   string
+	for _, wf := range [...]struct {
+		f   int
 		dst *int64
-	}{{"weight", &l.WeightG}, {"charge_weight", &l.ChargeG}} {
-		if s, ok := cell(wf.f); ok && s != "" {
+	}{{fWeight, &l.WeightG}, {fChargeWeight, &l.ChargeG}} {
+		if s, ok := p.cell(cells, wf.f); ok && s != "" {
 			if *wf.dst, err = p.weight(s); err != nil {
-				return l, bad(wf.f, err.Error())
+				return l, p.bad(wf.f, err.Error())
 			}
 		}
 	}
-	if err := p.dims(cell, &l); err != nil {
+	if err := p.dims(cells, &l); err != nil {
 		return l, err
 	}
-	for _, mf := range []struct {
-		f        string
+	for _, mf := range [...]struct {
+		f        int
 		dst      *int64
 		optional bool
-	}{{"freight", &l.FreightFen, false}, {"insurance", &l.InsuranceFen, true}, {"receipt", &l.ReceiptFen, true},
-		{"other", &l.OtherFen, true}, {"total", &l.TotalFen, false}} {
-		s, ok := cell(mf.f)
+	}{{fFreight, &l.FreightFen, false}, {fInsurance, &l.InsuranceFen, true}, {fReceipt, &l.ReceiptFen, true},
+		{fOther, &l.OtherFen, true}, {fTotal, &l.TotalFen, false}} {
+		s, ok := p.cell(cells, mf.f)
 		if !ok || (s == "" && mf.optional) {
 			continue
 		}
 		if *mf.dst, err = p.money(s); err != nil {
-			return l, bad(mf.f, err.Error())
+			return l, p.bad(mf.f, err.Error())
 		}
 	}
 	if sum := l.FreightFen + l.InsuranceFen + l.ReceiptFen + l.OtherFen; sum != l.TotalFen {
-		return l, bad("total", fmt.Sprintf("total %s is not the sum of the charges %s", Yuan(l.TotalFen), Yuan(sum)))
+		return l, p.bad(fTotal, fmt.Sprintf("total %s is not the sum of the charges %s", Yuan(l.TotalFen), Yuan(sum)))
 	}
 	return l, nil
+}
+
+// date reads a ship date in the layout's form. The usual 2006-01-02 is read digit by
+// digit (it is a good share of a row's parsing); anything else, including a date in
+// that form that does not exist, goes through time.ParseInLocation.
+func (p *rowParser) date(s string) (time.Time, error) {
+	if p.layout.DateLayout == "2006-01-02" && len(s) == 10 && s[4] == '-' && s[7] == '-' {
+		y, ok1 := digits(s[0:4])
+		m, ok2 := digits(s[5:7])
+		d, ok3 := digits(s[8:10])
+		if ok1 && ok2 && ok3 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(time.Month(m), y) {
+			return time.Date(y, time.Month(m), d, 0, 0, 0, 0, shanghai), nil
+		}
+	}
+	return time.ParseInLocation(p.layout.DateLayout, s, shanghai)
+}
+
+func digits(s string) (int, bool) {
+	v := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+func daysIn(m time.Month, year int) int {
+	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 func (p *rowParser) province(s string) string {
@@ -193,8 +261,8 @@ func (p *rowParser) length(s string) (int64, error) {
 	return checkRange(v, 1e6)
 }
 
-func (p *rowParser) dims(cell func(string) (string, bool), l *BillLine) error {
-	if s, ok := cell("dims"); ok {
+func (p *rowParser) dims(cells []string, l *BillLine) error {
+	if s, ok := p.cell(cells, fDims); ok {
 		if s == "" {
 			return nil
 		}
@@ -212,14 +280,14 @@ func (p *rowParser) dims(cell func(string) (string, bool), l *BillLine) error {
 		}
 		return nil
 	}
-	for _, f := range []struct {
-		f   string
+	for _, f := range [...]struct {
+		f   int
 		dst *int64
-	}{{"length", &l.LengthMM}, {"width", &l.WidthMM}, {"height", &l.HeightMM}} {
-		if s, ok := cell(f.f); ok && s != "" {
+	}{{fLength, &l.LengthMM}, {fWidth, &l.WidthMM}, {fHeight, &l.HeightMM}} {
+		if s, ok := p.cell(cells, f.f); ok && s != "" {
 			v, err := p.length(s)
 			if err != nil {
-				return fmt.Errorf("%s: %v", p.layout.Columns[f.f], err)
+				return fmt.Errorf("%s: %v", p.layout.Columns[fieldNames[f.f]], err)
 			}
 			*f.dst = v
 		}
@@ -239,7 +307,7 @@ func checkRange(v, limit int64) (int64, error) {
 // another order still matches line for line. Identical lines are told apart by an
 // occurrence counter beside the fingerprint.
 func (p *rowParser) fingerprint(cells []string) [16]byte {
-	buf := make([]byte, 0, 256)
+	buf := p.fpBuf[:0]
 	for _, f := range p.fp {
 		v := ""
 		if f.col < len(cells) {
@@ -250,6 +318,7 @@ func (p *rowParser) fingerprint(cells []string) [16]byte {
 		buf = append(buf, v...)
 		buf = append(buf, 0)
 	}
+	p.fpBuf = buf
 	sum := sha256.Sum256(buf)
 	var out [16]byte
 	copy(out[:], sum[:16])

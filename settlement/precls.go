@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"hash/maphash"
+	"math"
 	"slices"
 	"time"
 
@@ -30,14 +32,17 @@ type preSummary struct {
 	Result    Reconciliation `json:"result"`
 }
 
-// preWaybill is a ledger entry as classification needs it.
+// preWaybill is a ledger entry as classification needs it. It holds no pointers
+// (texts are indexes into preLoad.strs, the number a slice of preLoad.nos), so a
+// million of them cost the garbage collector nothing to scan.
 type preWaybill struct {
-	id                        int64
-	product, account          string
-	origin, dest              string
+	id, created               int64 // created: Unix microseconds
 	weight, l, w, h, declared int64
+	noAt                      uint32
+	noLen                     uint8
 	insured, receipt, voided  bool
-	created                   time.Time
+	product, account          uint16
+	origin, dest              uint16
 }
 
 // Claims of a waybill by published lines of other periods or accounts: before the
@@ -53,8 +58,81 @@ type preLoad struct {
 	stamp   int64
 	tariffs tariffSet
 	wbs     []preWaybill // the account's waybills up to the period's end
-	byNo    map[string]int32
 	claims  map[int64]uint8
+
+	strs  []string // the distinct products, accounts and divisions
+	strIx map[string]uint16
+	nos   []byte // the waybill numbers, one after another
+	// A bill usually lists waybills in the order they were created, which is the
+	// order they come in: find tries the one after the last found before it builds
+	// byNo, which finds a waybill by a hash of its number (a number whose hash another
+	// took first is in collided).
+	next     int32
+	seed     maphash.Seed
+	byNo     map[uint64]int32
+	collided map[string]int32
+}
+
+// numbered reports whether w's number is no.
+func (ld *preLoad) numbered(w *preWaybill, no string) bool {
+	return string(ld.nos[w.noAt:int(w.noAt)+int(w.noLen)]) == no
+}
+
+// find returns the index of the waybill with number no.
+func (ld *preLoad) find(no string) (int32, bool) {
+	if n := ld.next; int(n) < len(ld.wbs) && ld.numbered(&ld.wbs[n], no) {
+		ld.next = n + 1
+		return n, true
+	}
+	if ld.byNo == nil {
+		ld.index()
+	}
+	i, ok := ld.byNo[maphash.String(ld.seed, no)]
+	if !ok || !ld.numbered(&ld.wbs[i], no) {
+		i, ok = ld.collided[no]
+	}
+	if ok {
+		ld.next = i + 1
+	}
+	return i, ok
+}
+
+func (ld *preLoad) index() {
+	ld.byNo = make(map[uint64]int32, len(ld.wbs))
+	for i := range ld.wbs {
+		w := &ld.wbs[i]
+		no := ld.nos[w.noAt : int(w.noAt)+int(w.noLen)]
+		h := maphash.Bytes(ld.seed, no)
+		if _, taken := ld.byNo[h]; taken {
+			ld.collided[string(no)] = int32(i)
+			continue
+		}
+		ld.byNo[h] = int32(i)
+	}
+}
+
+func (ld *preLoad) add(no []byte, w preWaybill) error {
+	if len(no) > 255 || len(ld.nos)+len(no) > math.MaxUint32 {
+		return errors.New("settlement: waybill number out of range")
+	}
+	w.noAt, w.noLen = uint32(len(ld.nos)), uint8(len(no))
+	ld.nos = append(ld.nos, no...)
+	ld.wbs = append(ld.wbs, w)
+	return nil
+}
+
+// str interns a text.
+func (ld *preLoad) str(b []byte) (uint16, error) {
+	if i, ok := ld.strIx[string(b)]; ok {
+		return i, nil
+	}
+	if len(ld.strs) > math.MaxUint16 {
+		return 0, errors.New("settlement: too many distinct products and divisions")
+	}
+	s := string(b)
+	ld.strIx[s] = uint16(len(ld.strs))
+	ld.strs = append(ld.strs, s)
+	return uint16(len(ld.strs) - 1), nil
 }
 
 // preClassifier classifies an import's lines one at a time.
@@ -104,7 +182,7 @@ func (n *Node) loadPre(ctx context.Context, carrier, account string, period Peri
 		return nil, err
 	}
 	defer conn.Release()
-	ld := &preLoad{byNo: map[string]int32{}, claims: map[int64]uint8{}}
+	ld := &preLoad{claims: map[int64]uint8{}, strIx: map[string]uint16{}, seed: maphash.MakeSeed(), collided: map[string]int32{}}
 	err = pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT version FROM settlement_stamp`).Scan(&ld.stamp); err != nil {
 			return err
@@ -151,6 +229,15 @@ func (ld *preLoad) loadClaims(ctx context.Context, tx pgx.Tx, carrier, account s
 // loadWaybills reads the account's waybills up to the period in binary and decodes
 // them by hand: a million rows through Scan cost more than the query.
 func (ld *preLoad) loadWaybills(ctx context.Context, tx pgx.Tx, carrier, account string, period Period) error {
+	// Sized from the table's statistics: growing a million entries step by step
+	// copies them over and over.
+	var hint int64
+	if err := tx.QueryRow(ctx, `SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'waybill'::regclass`).Scan(&hint); err != nil {
+		return err
+	}
+	hint = min(hint, 4<<20)
+	ld.wbs = make([]preWaybill, 0, hint)
+	ld.nos = make([]byte, 0, hint*16)
 	rows, err := tx.Query(ctx, `SELECT id, waybill_no, product, account, origin_division, destination_division, weight_g,
 		length_mm, width_mm, height_mm, declared_value_fen, insured, return_receipt, created_at, voided_at IS NOT NULL
 		FROM waybill WHERE carrier = $1 AND account = $2 AND period <= $3`,
@@ -159,42 +246,59 @@ func (ld *preLoad) loadWaybills(ctx context.Context, tx pgx.Tx, carrier, account
 		return err
 	}
 	defer rows.Close()
-	intern := map[string]string{}
-	str := func(b []byte) string {
-		if s, ok := intern[string(b)]; ok {
-			return s
-		}
-		s := string(b)
-		if len(intern) < 10000 {
-			intern[s] = s
-		}
-		return s
-	}
 	i8 := func(b []byte) int64 { return int64(binary.BigEndian.Uint64(b)) }
-	pgEpoch := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	const pgEpochMicros = 946_684_800_000_000 // 2000-01-01 UTC, where timestamptz counts from
 	for rows.Next() {
 		v := rows.RawValues()
-		if len(v) != 15 || len(v[0]) != 8 || len(v[13]) != 8 {
+		if len(v) != 15 || len(v[0]) != 8 || len(v[6]) != 8 || len(v[13]) != 8 || len(v[11]) != 1 || len(v[12]) != 1 || len(v[14]) != 1 {
 			return errors.New("settlement: unexpected waybill row")
 		}
-		w := preWaybill{id: i8(v[0]), product: str(v[2]), account: str(v[3]), origin: str(v[4]), dest: str(v[5]),
-			weight: i8(v[6]), l: i8(v[7]), w: i8(v[8]), h: i8(v[9]), declared: i8(v[10]),
-			insured: v[11][0] != 0, receipt: v[12][0] != 0, voided: v[14][0] != 0,
-			created: pgEpoch.Add(time.Duration(i8(v[13])) * time.Microsecond)}
-		ld.byNo[string(v[1])] = int32(len(ld.wbs))
-		ld.wbs = append(ld.wbs, w)
+		w := preWaybill{id: i8(v[0]), weight: i8(v[6]), l: i8(v[7]), w: i8(v[8]), h: i8(v[9]), declared: i8(v[10]),
+			insured: v[11][0] != 0, receipt: v[12][0] != 0, voided: v[14][0] != 0, created: i8(v[13]) + pgEpochMicros}
+		var err error
+		for _, f := range [...]struct {
+			dst *uint16
+			src []byte
+		}{{&w.product, v[2]}, {&w.account, v[3]}, {&w.origin, v[4]}, {&w.dest, v[5]}} {
+			if *f.dst, err = ld.str(f.src); err != nil {
+				return err
+			}
+		}
+		if err := ld.add(v[1], w); err != nil {
+			return err
+		}
 	}
 	return rows.Err()
 }
 
 var voidedMark = new(time.Time)
 
-// append classifies a parsed line and appends its result columns (tab first).
-func (p *preClassifier) append(b []byte, row int, bl *BillLine) []byte {
+// waybills is how many of the account's waybills the classifier holds.
+func (p *preClassifier) waybills() int {
 	<-p.done
 	if p.err != nil {
+		return 0
+	}
+	return len(p.load.wbs)
+}
+
+// locate finds the account's waybill a line names: its index in load.wbs, and
+// whether the line is the first of the file to name it.
+func (p *preClassifier) locate(no string) (idx int32, hit, first bool) {
+	<-p.done
+	if p.err != nil {
+		return 0, false, false
+	}
+	idx, hit = p.load.find(no)
+	return idx, hit, hit && !p.seen[idx]
+}
+
+// append classifies a parsed line, whose waybill locate found, and appends its
+// result columns in COPY's binary format.
+func (p *preClassifier) append(b []byte, row int, bl *BillLine, idx int32, hit bool) []byte {
+	if p.err != nil {
 		for range 6 {
-			b = tnull(tsep(b, false))
+			b = bnull(b)
 		}
 		return b
 	}
@@ -203,13 +307,13 @@ func (p *preClassifier) append(b []byte, row int, bl *BillLine) []byte {
 		weightG: bl.WeightG, chargeG: bl.ChargeG, freight: bl.FreightFen, insurance: bl.InsuranceFen, receipt: bl.ReceiptFen,
 		other: bl.OtherFen, total: bl.TotalFen}
 	first := true
-	idx, hit := p.load.byNo[bl.Waybill]
+	ld := p.load
 	if hit {
-		w := &p.load.wbs[idx]
+		w := &ld.wbs[idx]
 		l.wID = &w.id
-		l.wProduct, l.wAccount, l.wOrigin, l.wDest = w.product, w.account, w.origin, w.dest
+		l.wProduct, l.wAccount, l.wOrigin, l.wDest = ld.strs[w.product], ld.strs[w.account], ld.strs[w.origin], ld.strs[w.dest]
 		l.wWeight, l.wL, l.wW, l.wH, l.wDeclared = w.weight, w.l, w.w, w.h, w.declared
-		l.wInsured, l.wReceipt, l.wCreated = w.insured, w.receipt, w.created
+		l.wInsured, l.wReceipt, l.wCreated = w.insured, w.receipt, time.UnixMicro(w.created)
 		if w.voided {
 			l.wVoided = voidedMark
 		}
@@ -231,22 +335,30 @@ func (p *preClassifier) append(b []byte, row int, bl *BillLine) []byte {
 	p.sum.Result.Classes[r.class]++
 	p.sum.Result.Billed[r.class] += r.billed
 	digestResult(p.digest, &r)
-	b = tintp(tsep(b, false), r.waybillID)
-	b = tstr(tsep(b, false), r.class)
-	b = tintp(tsep(b, false), r.expected)
-	b = tintp(tsep(b, false), r.diff)
-	b = tintp(tsep(b, false), r.expectedG)
-	return tintp(tsep(b, false), r.tariffID)
+	b = bint8p(b, r.waybillID)
+	b = btext(b, r.class)
+	for _, v := range [...]int64{r.expected, r.diff, r.expectedG, r.tariffID} {
+		if r.priced {
+			b = bint8(b, v)
+		} else {
+			b = bnull(b)
+		}
+	}
+	return b
 }
 
 // digestResult adds one line's result to a reconciliation's digest.
 func digestResult(digest interface{ Write([]byte) (int, error) }, r *result) {
-	var d [40]byte
-	for i, v := range []int64{r.importID, int64(r.rowNo), deref(r.waybillID), r.billed, deref(r.expected)} {
-		binary.BigEndian.PutUint64(d[i*8:], uint64(v))
+	var buf [64]byte
+	expected := int64(-1)
+	if r.priced {
+		expected = r.expected
 	}
-	digest.Write(d[:])
-	digest.Write([]byte(r.class))
+	d := buf[:0]
+	for _, v := range [...]int64{r.importID, int64(r.rowNo), deref(r.waybillID), r.billed, expected} {
+		d = binary.BigEndian.AppendUint64(d, uint64(v))
+	}
+	digest.Write(append(d, r.class...))
 }
 
 // unbilledEntry is a waybill on the not-billed list with its expected fee (-1: none).
@@ -311,8 +423,9 @@ func (p *preClassifier) finish(ctx context.Context, tx pgx.Tx) error {
 			continue
 		}
 		u := unbilledEntry{id: w.id, expected: -1}
-		if t := p.load.tariffs.pick(p.carrier, w.product, w.account, w.created); t != nil {
-			if fee, err := expectedFee(t, w.parcel(p.carrier), false); err == nil {
+		parcel := p.load.parcel(p.carrier, w)
+		if t := p.load.tariffs.pick(p.carrier, parcel.Product, parcel.Account, parcel.CreatedAt); t != nil {
+			if fee, err := expectedFee(t, parcel, false); err == nil {
 				u.expected = fee.TotalFen
 				p.sum.Result.UnbilledFen += fee.TotalFen
 			}
@@ -334,8 +447,8 @@ func (p *preClassifier) finish(ctx context.Context, tx pgx.Tx) error {
 	return err
 }
 
-func (w *preWaybill) parcel(carrier string) Parcel {
-	return Parcel{Carrier: carrier, Product: w.product, Account: w.account, OriginDivision: w.origin, DestDivision: w.dest,
-		WeightG: w.weight, LengthMM: w.l, WidthMM: w.w, HeightMM: w.h, Insured: w.insured, DeclaredValueFen: w.declared,
-		ReturnReceipt: w.receipt, CreatedAt: w.created}
+func (ld *preLoad) parcel(carrier string, w *preWaybill) Parcel {
+	return Parcel{Carrier: carrier, Product: ld.strs[w.product], Account: ld.strs[w.account], OriginDivision: ld.strs[w.origin],
+		DestDivision: ld.strs[w.dest], WeightG: w.weight, LengthMM: w.l, WidthMM: w.w, HeightMM: w.h, Insured: w.insured,
+		DeclaredValueFen: w.declared, ReturnReceipt: w.receipt, CreatedAt: time.UnixMicro(w.created)}
 }

@@ -67,17 +67,39 @@ type lineRow struct {
 	claimed                                   bool
 }
 
-// result is one line's class and the numbers behind it.
+// result is one line's class and the numbers behind it; the expected fee, the
+// difference, the expected chargeable weight and the tariff are there when priced.
+// They are values, not pointers into the fee: a million lines should not be a
+// million allocations.
 type result struct {
-	importID       int64
-	rowNo          int32
-	waybillID      *int64
-	class          string
-	billed         int64
-	expected, diff *int64
-	billedG        int64
-	expectedG      *int64
-	tariffID       *int64
+	importID                            int64
+	rowNo                               int32
+	waybillID                           *int64
+	class                               string
+	billed, billedG                     int64
+	priced                              bool
+	expected, diff, expectedG, tariffID int64
+}
+
+// stored is the result a line holds, as read back.
+type stored struct {
+	waybillID, expected, diff, expectedG, tariffID *int64
+	class                                          string
+}
+
+// appendResult appends a result's columns as bill_row.res_* holds them.
+func appendResult(b []byte, r *result) []byte {
+	b = tintp(b, r.waybillID)
+	b = tstr(tsep(b, false), r.class)
+	for _, v := range [...]int64{r.expected, r.diff, r.expectedG, r.tariffID} {
+		b = tsep(b, false)
+		if r.priced {
+			b = tint(b, v)
+		} else {
+			b = tnull(b)
+		}
+	}
+	return b
 }
 
 // Reconcile classifies every accepted bill line of a carrier account and period
@@ -387,7 +409,7 @@ type classifier struct {
 	// waybill's first line is the one that may claim it (8 bytes a waybill, not the line).
 	seen map[int64]struct{}
 	l    lineRow
-	was  result // the result the line holds
+	was  stored // the result the line holds
 	err  error
 }
 
@@ -421,22 +443,16 @@ func (c *classifier) next(b []byte) ([]byte, bool, error) {
 		}
 		b = tint(b, r.importID)
 		b = tint(tsep(b, false), int64(r.rowNo))
-		b = tintp(tsep(b, false), r.waybillID)
-		b = tstr(tsep(b, false), r.class)
-		b = tintp(tsep(b, false), r.expected)
-		b = tintp(tsep(b, false), r.diff)
-		b = tintp(tsep(b, false), r.expectedG)
-		return tintp(tsep(b, false), r.tariffID), true, nil
+		return appendResult(tsep(b, false), &r), true, nil
 	}
 }
 
 // sameResult reports whether a line already holds the result r.
-func sameResult(r, was *result) bool {
-	return r.class == was.class && eqp(r.waybillID, was.waybillID) && eqp(r.expected, was.expected) && eqp(r.diff, was.diff) &&
-		eqp(r.expectedG, was.expectedG) && eqp(r.tariffID, was.tariffID)
+func sameResult(r *result, was *stored) bool {
+	eq := func(p *int64, v int64) bool { return p == nil && !r.priced || p != nil && r.priced && *p == v }
+	return r.class == was.class && (r.waybillID == nil && was.waybillID == nil || r.waybillID != nil && was.waybillID != nil && *r.waybillID == *was.waybillID) &&
+		eq(was.expected, r.expected) && eq(was.diff, r.diff) && eq(was.expectedG, r.expectedG) && eq(was.tariffID, r.tariffID)
 }
-
-func eqp(a, b *int64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
 
 func deref(p *int64) int64 {
 	if p == nil {
@@ -482,7 +498,7 @@ func classify(ts tariffSet, rec *Reconciliation, l *lineRow, first bool, tol Tol
 		return r
 	}
 	diff := l.total - fee.TotalFen
-	r.expected, r.diff, r.expectedG, r.tariffID = &fee.TotalFen, &diff, &fee.ChargeableG, &t.ID
+	r.priced, r.expected, r.diff, r.expectedG, r.tariffID = true, fee.TotalFen, diff, fee.ChargeableG, t.ID
 	switch {
 	case l.chargeG > 0 && l.chargeG != fee.ChargeableG && !tol.within(diff, fee.TotalFen):
 		r.class = ClassWeight

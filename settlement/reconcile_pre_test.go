@@ -94,6 +94,14 @@ func TestReconcilePrecomputed(t *testing.T) {
 	if !precomputedValid(t, h, imp.ID) {
 		t.Fatal("the import stored no results to publish")
 	}
+	// Lines 2 and 3 differ only in their serial number: one fingerprint, two occurrences.
+	var occ []int32
+	if err := h.n.db.QueryRow(ctx, `SELECT array_agg(occurrence ORDER BY row_no) FROM bill_row WHERE import_id = $1`, imp.ID).Scan(&occ); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(occ, []int32{1, 1, 2, 1, 1, 1, 1}) {
+		t.Fatalf("occurrences %v", occ)
+	}
 	first := reconcileOutcome(t, h, "2025-03")
 	if first.rec.Lines != 7 || first.rec.Unbilled != 2 || first.rec.Classes[ClassDuplicate] != 1 || first.rec.Classes[ClassUnknown] != 1 ||
 		first.rec.Classes[ClassCredit] != 1 || len(first.lines) != 7 {
