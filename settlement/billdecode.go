@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -82,29 +83,97 @@ func validUTF8Prefix(b []byte, complete bool) bool {
 	return utf8.Valid(b)
 }
 
+// csvSource reads CSV rows. Lines are split by hand, as encoding/csv would split
+// them, until the first line with a double quote or longer than the buffer; from there
+// on encoding/csv reads the rest of the file. Most bills quote nothing, and the hand
+// split also keeps the line itself, which is the row's raw text whenever joinCells
+// would give it back unchanged.
 type csvSource struct {
-	r *csv.Reader
+	br     *bufio.Reader
+	r      *csv.Reader // set once the hand split has handed over
+	lines  int         // lines read by hand: the line numbers encoding/csv starts after
+	cells  []string
+	line   string // the current row as read, when joinCells(cells) is exactly this
+	lineOK bool
 }
 
 func newCSVSource(r io.Reader) *csvSource {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1 // the parser checks columns by header, a short row is its error
-	cr.ReuseRecord = true   // a row's cells are read before the next; whoever keeps them copies them
-	return &csvSource{r: cr}
+	return &csvSource{br: bufio.NewReaderSize(r, 64<<10)}
 }
 
 func (s *csvSource) Next() (int, []string, error) {
+	s.lineOK = false
+	for s.r == nil {
+		b, err := s.br.ReadSlice('\n')
+		if errors.Is(err, io.EOF) && len(b) == 0 {
+			return 0, nil, io.EOF
+		}
+		if err != nil && !errors.Is(err, io.EOF) || bytes.IndexByte(b, '"') >= 0 {
+			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+				return 0, nil, err
+			}
+			s.handOver(b)
+			break
+		}
+		s.lines++
+		// As encoding/csv: \r\n ends a line like \n, a \r before the end of the file is
+		// dropped, and empty lines are skipped.
+		b = bytes.TrimSuffix(b, []byte{'\n'})
+		b = bytes.TrimSuffix(b, []byte{'\r'})
+		if len(b) == 0 {
+			continue
+		}
+		line := string(b)
+		s.cells = splitComma(s.cells[:0], line)
+		s.line, s.lineOK = line, strings.IndexByte(line, '\r') < 0 && !anyPadded(s.cells)
+		return s.lines, s.cells, nil
+	}
 	rec, err := s.r.Read()
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return pe.StartLine, nil, &rowError{Row: pe.StartLine, Reason: "malformed CSV: " + pe.Err.Error()}
+			return s.lines + pe.StartLine, nil, &rowError{Row: s.lines + pe.StartLine, Reason: "malformed CSV: " + pe.Err.Error()}
 		}
 		return 0, nil, err
 	}
 	line, _ := s.r.FieldPos(0)
-	return line, rec, nil
+	return s.lines + line, rec, nil
 }
+
+// handOver gives the rest of the file, starting with the line read so far, to
+// encoding/csv.
+func (s *csvSource) handOver(read []byte) {
+	s.r = csv.NewReader(io.MultiReader(bytes.NewReader(bytes.Clone(read)), s.br))
+	s.r.FieldsPerRecord = -1 // the parser checks columns by header, a short row is its error
+	s.r.ReuseRecord = true   // a row's cells are read before the next; whoever keeps them copies them
+}
+
+// splitComma appends the comma-separated fields of line to cells.
+func splitComma(cells []string, line string) []string {
+	for {
+		i := strings.IndexByte(line, ',')
+		if i < 0 {
+			return append(cells, line)
+		}
+		cells = append(cells, line[:i])
+		line = line[i+1:]
+	}
+}
+
+// anyPadded reports a cell that joinCells would quote for its leading or trailing
+// white space.
+func anyPadded(cells []string) bool {
+	for _, c := range cells {
+		if len(c) > 0 && (c[0] <= ' ' || c[0] >= 0x80 || c[len(c)-1] <= ' ' || c[len(c)-1] >= 0x80) && strings.TrimSpace(c) != c {
+			return true
+		}
+	}
+	return false
+}
+
+// rawLine returns the current row's raw text when it was read as one line that
+// joinCells would reproduce.
+func (s *csvSource) rawLine() (string, bool) { return s.line, s.lineOK }
 
 func (s *csvSource) Close() error { return nil }
 

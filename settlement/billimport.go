@@ -391,7 +391,12 @@ func (s *stager) stage(b []byte, row int, cells []string) []byte {
 	b = bint8(bfields(b, len(stagedColumns)), s.importID)
 	b = bint4(b, int32(row))
 	b, at := bopen(b)
-	b = bclose(appendJoinedCells(b, cells), at)
+	if raw, ok := s.rawLine(); ok {
+		b = append(b, raw...)
+	} else {
+		b = appendJoinedCells(b, cells)
+	}
+	b = bclose(b, at)
 	b = bnull(b)
 	b = btext(b, l.Waybill)
 	b = bdate(b, l.ShipDate)
@@ -404,6 +409,14 @@ func (s *stager) stage(b []byte, row int, cells []string) []byte {
 	b = bbytes(b, fp[:])
 	b = bint4(b, occurrence)
 	return s.pre.append(b, row, &l, idx, hit)
+}
+
+// rawLine is the source's current row as read, when that is the row's raw text.
+func (s *stager) rawLine() (string, bool) {
+	if cs, ok := s.src.(*csvSource); ok {
+		return cs.rawLine()
+	}
+	return "", false
 }
 
 // occurrence counts the lines so far with fingerprint fp. Lines with the same

@@ -86,18 +86,27 @@ func (p *rowParser) skip(cells []string) bool {
 	if len(cells) == 0 {
 		return true
 	}
-	first := strings.TrimSpace(cells[0])
+	first := trim(cells[0])
 	for _, pre := range p.layout.SkipPrefixes {
 		if strings.HasPrefix(first, pre) {
 			return true
 		}
 	}
 	for _, c := range cells {
-		if strings.TrimSpace(c) != "" {
+		if trim(c) != "" {
 			return false
 		}
 	}
 	return true
+}
+
+// trim is strings.TrimSpace, quick for a cell that starts and ends with a printable
+// ASCII character (no white space to trim, which is nearly every cell).
+func trim(c string) string {
+	if len(c) > 0 && c[0] > ' ' && c[0] < 0x80 && c[len(c)-1] > ' ' && c[len(c)-1] < 0x80 {
+		return c
+	}
+	return strings.TrimSpace(c)
 }
 
 // cell returns the trimmed cell of field f, and whether the file has its column.
@@ -109,7 +118,7 @@ func (p *rowParser) cell(cells []string, f int) (string, bool) {
 	if i >= len(cells) {
 		return "", true
 	}
-	return strings.TrimSpace(cells[i]), true
+	return trim(cells[i]), true
 }
 
 func (p *rowParser) bad(f int, why string) error {
@@ -311,7 +320,7 @@ func (p *rowParser) fingerprint(cells []string) [16]byte {
 	for _, f := range p.fp {
 		v := ""
 		if f.col < len(cells) {
-			v = strings.TrimSpace(cells[f.col])
+			v = trim(cells[f.col])
 		}
 		buf = append(buf, f.name...)
 		buf = append(buf, 0)
@@ -339,7 +348,7 @@ var provinces = map[string]string{
 // provinceCode reads a province name by its first two characters, which are unique
 // among provinces (北京, 内蒙, 黑龙 ...), or a two-digit code; "" when unknown.
 func provinceCode(s string) string {
-	s = strings.TrimSpace(s)
+	s = trim(s)
 	if len(s) == 2 && allDigits(s) {
 		if _, ok := provinces[s]; ok {
 			return s

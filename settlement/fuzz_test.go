@@ -2,8 +2,10 @@ package settlement
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -65,5 +67,78 @@ func FuzzDecodeCSV(f *testing.F) {
 			last = row
 		}
 		t.Fatal("the decoder did not end")
+	})
+}
+
+// FuzzCSVSource: the hand split of quote-free lines reads every file exactly as
+// encoding/csv does (rows, their numbers, row errors), and the raw line it keeps is
+// what joinCells makes of the cells.
+func FuzzCSVSource(f *testing.F) {
+	f.Add([]byte(sfHeader + "1,SF1,2025-03-05\r\n\r\n2, SF2 ,x\r\n"))
+	f.Add([]byte("a,b\r\r\nc\rd,e\n\n,\nlast\r"))
+	f.Add([]byte("a,b\nc,\"d\ne\",f\n\"bad\"x,1\ng,h\n"))
+	f.Add([]byte("x\n" + strings.Repeat("y", 70000) + ",z\nw\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		type row struct {
+			n     int
+			cells string
+			err   string
+		}
+		read := func(next func() (int, []string, error)) (rows []row) {
+			for range 1000 {
+				n, cells, err := next()
+				var re *rowError
+				switch {
+				case errors.As(err, &re):
+					rows = append(rows, row{n: n, err: re.Reason})
+				case err != nil:
+					return append(rows, row{err: err.Error()})
+				default:
+					rows = append(rows, row{n: n, cells: strings.Join(cells, "\x00")})
+				}
+			}
+			return rows
+		}
+		ref := csv.NewReader(bytes.NewReader(data))
+		ref.FieldsPerRecord = -1
+		want := read(func() (int, []string, error) {
+			rec, err := ref.Read()
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return pe.StartLine, nil, &rowError{Row: pe.StartLine, Reason: "malformed CSV: " + pe.Err.Error()}
+			}
+			if err != nil {
+				return 0, nil, err
+			}
+			line, _ := ref.FieldPos(0)
+			return line, rec, nil
+		})
+		src := newCSVSource(bytes.NewReader(data))
+		got := read(func() (int, []string, error) {
+			n, cells, err := src.Next()
+			if raw, ok := src.rawLine(); ok && err == nil && joinCells(cells) != raw {
+				t.Fatalf("raw line %q, cells join to %q", raw, joinCells(cells))
+			}
+			return n, cells, err
+		})
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("read\n%q\nas\n%+v\nnot\n%+v", data, got, want)
+		}
+	})
+}
+
+// FuzzPlainDecimal: the quick way reads a number only when the careful way reads it
+// the same.
+func FuzzPlainDecimal(f *testing.F) {
+	for _, s := range []string{"12", "-3.5", "0.05", "1.234", "+1", " 2", "1.", ".5", "-", "1234567890123456", "999999999999999.99"} {
+		f.Add(s, 2)
+	}
+	f.Fuzz(func(t *testing.T, s string, maxDec int) {
+		maxDec = (maxDec%4 + 4) % 4
+		v, ok := plainDecimal(s, maxDec)
+		w, err := parseDecimal(s, maxDec)
+		if ok && (err != nil || v != w) {
+			t.Fatalf("%q: quick %d, careful %d %v", s, v, w, err)
+		}
 	})
 }

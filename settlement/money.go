@@ -49,6 +49,9 @@ var errDecimal = errors.New("not a decimal number")
 // separators, signs in odd places and extra decimals are refused: a bill that says
 // "12.345" yuan is wrong, not something to round.
 func parseDecimal(s string, maxDec int) (int64, error) {
+	if v, ok := plainDecimal(s, maxDec); ok {
+		return v, nil
+	}
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, errDecimal
@@ -90,6 +93,43 @@ func parseDecimal(s string, maxDec int) (int64, error) {
 		v = -v
 	}
 	return v, nil
+}
+
+// plainDecimal is parseDecimal's quick way for the usual form: an optional minus,
+// one to fifteen digits, and a point with one to maxDec digits; ok is false for
+// anything else, which parseDecimal then reads (or refuses) the careful way.
+func plainDecimal(s string, maxDec int) (v int64, ok bool) {
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	i := 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		v = v*10 + int64(s[i]-'0')
+	}
+	if i == 0 || i > 15 {
+		return 0, false
+	}
+	dec := 0
+	if i < len(s) {
+		if s[i] != '.' {
+			return 0, false
+		}
+		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			v = v*10 + int64(s[i]-'0')
+			dec++
+		}
+		if dec == 0 || dec > maxDec || i < len(s) {
+			return 0, false
+		}
+	}
+	for ; dec < maxDec; dec++ {
+		v *= 10
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 func allDigits(s string) bool {

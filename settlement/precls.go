@@ -248,6 +248,7 @@ func (ld *preLoad) loadWaybills(ctx context.Context, tx pgx.Tx, carrier, account
 	defer rows.Close()
 	i8 := func(b []byte) int64 { return int64(binary.BigEndian.Uint64(b)) }
 	const pgEpochMicros = 946_684_800_000_000 // 2000-01-01 UTC, where timestamptz counts from
+	var last [4]uint16
 	for rows.Next() {
 		v := rows.RawValues()
 		if len(v) != 15 || len(v[0]) != 8 || len(v[6]) != 8 || len(v[13]) != 8 || len(v[11]) != 1 || len(v[12]) != 1 || len(v[14]) != 1 {
@@ -255,14 +256,17 @@ func (ld *preLoad) loadWaybills(ctx context.Context, tx pgx.Tx, carrier, account
 		}
 		w := preWaybill{id: i8(v[0]), weight: i8(v[6]), l: i8(v[7]), w: i8(v[8]), h: i8(v[9]), declared: i8(v[10]),
 			insured: v[11][0] != 0, receipt: v[12][0] != 0, voided: v[14][0] != 0, created: i8(v[13]) + pgEpochMicros}
-		var err error
-		for _, f := range [...]struct {
-			dst *uint16
-			src []byte
-		}{{&w.product, v[2]}, {&w.account, v[3]}, {&w.origin, v[4]}, {&w.dest, v[5]}} {
-			if *f.dst, err = ld.str(f.src); err != nil {
+		for k, dst := range [...]*uint16{&w.product, &w.account, &w.origin, &w.dest} {
+			// Neighbouring rows mostly share these: compare with the last before hashing.
+			if len(ld.strs) > 0 && string(v[2+k]) == ld.strs[last[k]] {
+				*dst = last[k]
+				continue
+			}
+			var err error
+			if *dst, err = ld.str(v[2+k]); err != nil {
 				return err
 			}
+			last[k] = *dst
 		}
 		if err := ld.add(v[1], w); err != nil {
 			return err

@@ -145,10 +145,9 @@ func (t *Tariff) Validate() error {
 
 func provinceOrAny(s string) bool { return s == "" || s == "*" || (len(s) == 2 && allDigits(s)) }
 
-// appliesAt reports whether the tariff is in force on the China date of t.
-func (t *Tariff) appliesAt(at time.Time) bool {
-	day := at.In(shanghai).Format("2006-01-02")
-	return t.EffectiveFrom <= day && (t.EffectiveTo == "" || day < t.EffectiveTo)
+// appliesOn reports whether the tariff is in force on day (2006-01-02).
+func (t *Tariff) appliesOn(day []byte) bool {
+	return t.EffectiveFrom <= string(day) && (t.EffectiveTo == "" || string(day) < t.EffectiveTo)
 }
 
 // tariffSet picks the tariff for a waybill: the most specific (product, then
@@ -156,6 +155,8 @@ func (t *Tariff) appliesAt(at time.Time) bool {
 type tariffSet []*Tariff
 
 func (ts tariffSet) pick(carrier, product, account string, at time.Time) *Tariff {
+	var buf [16]byte
+	day := at.In(shanghai).AppendFormat(buf[:0], "2006-01-02") // once, not once a tariff: reconciliation picks a million times
 	var best *Tariff
 	rank := func(t *Tariff) [3]int {
 		r := [3]int{0, 0, t.Version}
@@ -168,7 +169,7 @@ func (ts tariffSet) pick(carrier, product, account string, at time.Time) *Tariff
 		return r
 	}
 	for _, t := range ts {
-		if t.Carrier != carrier || (t.Product != "" && t.Product != product) || (t.Account != "" && t.Account != account) || !t.appliesAt(at) {
+		if t.Carrier != carrier || (t.Product != "" && t.Product != product) || (t.Account != "" && t.Account != account) || !t.appliesOn(day) {
 			continue
 		}
 		if best == nil || less(rank(best), rank(t)) {
