@@ -107,14 +107,14 @@ func AppendCustody(ctx context.Context, tx pgx.Tx, parcelID uuid.UUID, links ...
 	if err != nil {
 		return err
 	}
-	var w writes
+	var w pg.Writes
 	insertLinks(&w, map[uuid.UUID][]StoredLink{parcelID: rows})
-	w.add("append custody", `UPDATE parcels SET custody_seq = $2, custody_hash = $3 WHERE id = $1`, parcelID, head.Seq, head.Hash)
-	return w.send(ctx, tx)
+	w.Add("courier: append custody", `UPDATE parcels SET custody_seq = $2, custody_hash = $3 WHERE id = $1`, parcelID, head.Seq, head.Hash)
+	return w.Send(ctx, tx)
 }
 
 // insertLinks writes links of several parcels in one statement.
-func insertLinks(w *writes, links map[uuid.UUID][]StoredLink) {
+func insertLinks(w *pg.Writes, links map[uuid.UUID][]StoredLink) {
 	var ids []uuid.UUID
 	var seqs []int32
 	var ats []time.Time
@@ -134,7 +134,7 @@ func insertLinks(w *writes, links map[uuid.UUID][]StoredLink) {
 	if len(ids) == 0 {
 		return
 	}
-	w.add("custody links", `INSERT INTO custody_links (parcel_id, seq, at, kind, body, prev_hash, hash)
+	w.Add("courier: custody links", `INSERT INTO custody_links (parcel_id, seq, at, kind, body, prev_hash, hash)
 		SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::text[], $5::bytea[], $6::text[], $7::text[])`,
 		pg.UUIDs(ids), seqs, ats, kinds, bodies, prevs, hashes)
 }

@@ -227,9 +227,10 @@ func keyOf(e Event) eventKey {
 }
 
 type pendingEvent struct {
-	ev     Event
-	cb     int // index of its callback
-	source string
+	ev       Event
+	cb       int       // index of its callback
+	callback uuid.UUID // its id
+	source   string
 }
 
 // ingestTx does the work of a batch: dedupe and insert events, fold them into their
@@ -259,17 +260,30 @@ func (in *Ingester) ingestTx(ctx context.Context, tx pgx.Tx, cbs []Callback) ([]
 				continue
 			}
 			seen[k] = true
-			evs = append(evs, pendingEvent{ev: e, cb: i, source: src})
+			evs = append(evs, pendingEvent{ev: e, cb: i, callback: res[i].CallbackID, source: src})
 			waybills[e.Waybill] = true
 		}
 	}
-	parcels, heads, err := lockByWaybill(ctx, tx, waybills)
-	if err != nil {
+	// The parcels are locked and the events inserted in one round trip: an event
+	// finds its parcel by waybill itself.
+	var b pgx.Batch
+	var parcels map[string]Parcel
+	var heads map[uuid.UUID]chainHead
+	var inserted map[eventKey]bool
+	lockByWaybill(&b, waybills, func(p map[string]Parcel, h map[uuid.UUID]chainHead) { parcels, heads = p, h })
+	insertEvents(&b, evs, now, func(k map[eventKey]bool) { inserted = k })
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, nil, nil, err
 	}
-	fresh, err := insertEvents(ctx, tx, evs, parcels, res, now)
-	if err != nil {
-		return nil, nil, nil, err
+	var fresh []pendingEvent
+	for _, pe := range evs {
+		if _, ok := parcels[pe.ev.Waybill]; !ok {
+			res[pe.cb].Unknown++
+		}
+		if inserted[keyOf(pe.ev)] {
+			res[pe.cb].New++
+			fresh = append(fresh, pe)
+		}
 	}
 	adv, links, err := in.fold(fresh, parcels, heads, now)
 	if err != nil {
@@ -280,12 +294,12 @@ func (in *Ingester) ingestTx(ctx context.Context, tx pgx.Tx, cbs []Callback) ([]
 		return nil, nil, nil, err
 	}
 	// What is left to write needs no answer: one round trip.
-	var w writes
+	var w pg.Writes
 	updateParcels(&w, adv, heads, now)
 	insertLinks(&w, links)
 	applyNotices(&w, cbs, now)
 	insertCallbacks(&w, cbs, res, now)
-	if err := w.send(ctx, tx); err != nil {
+	if err := w.Send(ctx, tx); err != nil {
 		return nil, nil, nil, err
 	}
 	return res, adv, settled, nil
@@ -322,89 +336,80 @@ func (in *Ingester) settle(ctx context.Context, tx pgx.Tx, adv []Advance) (func(
 	return committed, nil
 }
 
-func lockByWaybill(ctx context.Context, tx pgx.Tx, waybills map[string]bool) (map[string]Parcel, map[uuid.UUID]chainHead, error) {
+// lockByWaybill queues the query that locks the batch's parcels, and gives them,
+// with their custody heads, to got.
+func lockByWaybill(b *pgx.Batch, waybills map[string]bool, got func(map[string]Parcel, map[uuid.UUID]chainHead)) {
 	parcels := map[string]Parcel{}
 	heads := map[uuid.UUID]chainHead{}
+	got(parcels, heads)
 	if len(waybills) == 0 {
-		return parcels, heads, nil
+		return
 	}
 	list := make([]string, 0, len(waybills))
 	for w := range waybills {
 		list = append(list, w)
 	}
 	// Locks in id order, so concurrent batches wait for each other instead of deadlocking.
-	rows, err := tx.Query(ctx, `SELECT `+parcelCols+`, custody_hash FROM parcels WHERE waybill = ANY($1) ORDER BY id FOR UPDATE`, list)
-	if err != nil {
-		return nil, nil, fmt.Errorf("courier: lock parcels: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var p Parcel
-		var st, hash string
-		if err := rows.Scan(&p.ID, &p.CaseID, &p.CaseNo, &p.ParcelNo, &p.Role, &p.Carrier, &p.OrderID, &p.Waybill, &p.OrderState,
-			&p.OrderAttempts, &p.OrderError, &p.QuotedFeeFen, &st, &p.RawCode, &p.LastEventAt, &p.ProgressAt, &p.PolledAt,
-			&p.PendingMove, &p.Subscription, &p.TrackCompany, &p.CustodySeq, &p.CreatedAt, &hash); err != nil {
-			return nil, nil, err
+	b.Queue(`SELECT `+parcelCols+`, custody_hash FROM parcels WHERE waybill = ANY($1) ORDER BY id FOR UPDATE`, list).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var p Parcel
+			var st, hash string
+			if err := rows.Scan(&p.ID, &p.CaseID, &p.CaseNo, &p.ParcelNo, &p.Role, &p.Carrier, &p.OrderID, &p.Waybill, &p.OrderState,
+				&p.OrderAttempts, &p.OrderError, &p.QuotedFeeFen, &st, &p.RawCode, &p.LastEventAt, &p.ProgressAt, &p.PolledAt,
+				&p.PendingMove, &p.Subscription, &p.TrackCompany, &p.CustodySeq, &p.CreatedAt, &hash); err != nil {
+				return fmt.Errorf("courier: lock parcels: %w", err)
+			}
+			p.Status = Status(st)
+			parcels[p.Waybill] = p
+			heads[p.ID] = chainHead{Seq: p.CustodySeq, Hash: hash}
 		}
-		p.Status = Status(st)
-		parcels[p.Waybill] = p
-		heads[p.ID] = chainHead{Seq: p.CustodySeq, Hash: hash}
-	}
-	return parcels, heads, rows.Err()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("courier: lock parcels: %w", err)
+		}
+		return nil
+	})
 }
 
-// insertEvents writes the events in one statement; the unique key drops what was
-// stored before, and RETURNING tells which rows are new.
-func insertEvents(ctx context.Context, tx pgx.Tx, evs []pendingEvent, parcels map[string]Parcel, res []IngestResult, now time.Time) ([]pendingEvent, error) {
+// insertEvents queues the statement that writes the events; the unique key drops
+// what was stored before, and RETURNING tells got which rows are new. An event's
+// parcel is the one with its waybill, if this hall has it.
+func insertEvents(b *pgx.Batch, evs []pendingEvent, now time.Time, got func(map[eventKey]bool)) {
+	inserted := map[eventKey]bool{}
+	got(inserted)
 	if len(evs) == 0 {
-		return nil, nil
+		return
 	}
 	n := len(evs)
-	pids := make([]uuid.UUID, n)
 	carriers, wbs, codes, sts, texts, locs, srcs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	ats := make([]time.Time, n)
 	cbIDs := make([]uuid.UUID, n)
 	for i, pe := range evs {
 		e := pe.ev
-		if p, ok := parcels[e.Waybill]; ok {
-			pids[i] = p.ID
-		} else {
-			res[pe.cb].Unknown++
-		}
 		carriers[i], wbs[i], codes[i], sts[i], texts[i], locs[i], srcs[i] = e.Carrier, e.Waybill, e.RawCode, string(e.Status), e.RawText, e.Location, pe.source
 		ats[i] = e.At
 		if pe.source == "push" {
-			cbIDs[i] = res[pe.cb].CallbackID
+			cbIDs[i] = pe.callback
 		}
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO parcel_events (parcel_id, carrier, waybill, raw_code, at, status, raw_text, location, source, callback_id, received_at)
-		SELECT u.*, $11::timestamptz FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::uuid[]) AS u
+	b.Queue(`INSERT INTO parcel_events (parcel_id, carrier, waybill, raw_code, at, status, raw_text, location, source, callback_id, received_at)
+		SELECT (SELECT p.id FROM parcels p WHERE p.waybill = u.waybill), u.*, $10::timestamptz
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[])
+			AS u(carrier, waybill, raw_code, at, status, raw_text, location, source, callback_id)
 		ON CONFLICT (carrier, waybill, raw_code, at) DO NOTHING
 		RETURNING carrier, waybill, raw_code, at`,
-		pg.NullUUIDs(pids), carriers, wbs, codes, ats, sts, texts, locs, srcs, pg.NullUUIDs(cbIDs), now)
-	if err != nil {
-		return nil, fmt.Errorf("courier: insert events: %w", err)
-	}
-	defer rows.Close()
-	inserted := map[eventKey]bool{}
-	for rows.Next() {
-		var e Event
-		if err := rows.Scan(&e.Carrier, &e.Waybill, &e.RawCode, &e.At); err != nil {
-			return nil, err
+		carriers, wbs, codes, ats, sts, texts, locs, srcs, pg.NullUUIDs(cbIDs), now).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var e Event
+			if err := rows.Scan(&e.Carrier, &e.Waybill, &e.RawCode, &e.At); err != nil {
+				return err
+			}
+			inserted[keyOf(e)] = true
 		}
-		inserted[keyOf(e)] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	var fresh []pendingEvent
-	for _, pe := range evs {
-		if inserted[keyOf(pe.ev)] {
-			res[pe.cb].New++
-			fresh = append(fresh, pe)
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("courier: insert events: %w", err)
 		}
-	}
-	return fresh, nil
+		return nil
+	})
 }
 
 // fold applies new events to their parcels in carrier-time order. A status moves only
@@ -464,7 +469,7 @@ func (in *Ingester) fold(fresh []pendingEvent, parcels map[string]Parcel, heads 
 }
 
 // updateParcels writes the folded parcels back in one statement.
-func updateParcels(w *writes, adv []Advance, heads map[uuid.UUID]chainHead, now time.Time) {
+func updateParcels(w *pg.Writes, adv []Advance, heads map[uuid.UUID]chainHead, now time.Time) {
 	if len(adv) == 0 {
 		return
 	}
@@ -482,7 +487,7 @@ func updateParcels(w *writes, adv []Advance, heads map[uuid.UUID]chainHead, now 
 		}
 		seqs[i], hashes[i] = int32(heads[p.ID].Seq), heads[p.ID].Hash
 	}
-	w.add("update parcels", `UPDATE parcels p SET status = u.status, raw_code = u.raw_code, last_event_at = u.last_event_at,
+	w.Add("courier: update parcels", `UPDATE parcels p SET status = u.status, raw_code = u.raw_code, last_event_at = u.last_event_at,
 		progress_at = u.progress_at, pending_move = u.pending_move, custody_seq = u.seq, custody_hash = u.hash, updated_at = $9
 		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::int[], $8::text[])
 			AS u(id, status, raw_code, last_event_at, progress_at, pending_move, seq, hash)
@@ -492,20 +497,20 @@ func updateParcels(w *writes, adv []Advance, heads map[uuid.UUID]chainHead, now 
 
 // applyNotices records kuaidi100's subscription news: an abort is subscribed again by
 // the poller; a corrected company is what later queries use.
-func applyNotices(w *writes, cbs []Callback, now time.Time) {
+func applyNotices(w *pg.Writes, cbs []Callback, now time.Time) {
 	for _, cb := range cbs {
 		n := cb.Notice
 		if !cb.Verified || n == nil || n.Waybill == "" || (n.Subscription == "" && n.Company == "") {
 			continue
 		}
-		w.add("subscription notice", `UPDATE parcels SET subscription = CASE WHEN $2 = '' THEN subscription ELSE $2 END,
+		w.Add("courier: subscription notice", `UPDATE parcels SET subscription = CASE WHEN $2 = '' THEN subscription ELSE $2 END,
 			track_company = CASE WHEN $3 = '' THEN track_company ELSE $3 END, updated_at = $4 WHERE waybill = $1`,
 			n.Waybill, n.Subscription, n.Company, now)
 	}
 }
 
 // insertCallbacks keeps every push body, verified or not, in one statement.
-func insertCallbacks(w *writes, cbs []Callback, res []IngestResult, now time.Time) {
+func insertCallbacks(w *pg.Writes, cbs []Callback, res []IngestResult, now time.Time) {
 	var ids []uuid.UUID
 	var carriers, ctypes []string
 	var errs []*string
@@ -533,33 +538,7 @@ func insertCallbacks(w *writes, cbs []Callback, res []IngestResult, now time.Tim
 	if len(ids) == 0 {
 		return
 	}
-	w.add("record callbacks", `INSERT INTO courier_callbacks (id, carrier, content_type, body, verified, error, events, new_events, received_at)
+	w.Add("courier: record callbacks", `INSERT INTO courier_callbacks (id, carrier, content_type, body, verified, error, events, new_events, received_at)
 		SELECT u.*, $9::timestamptz FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bool[], $6::text[], $7::int[], $8::int[]) AS u`,
 		pg.UUIDs(ids), carriers, ctypes, bodies, verified, errs, events, fresh, now)
-}
-
-// writes collects statements whose results the caller does not need, to send them
-// in one round trip.
-type writes struct {
-	b    pgx.Batch
-	what []string
-}
-
-func (w *writes) add(what, sql string, args ...any) {
-	w.b.Queue(sql, args...)
-	w.what = append(w.what, what)
-}
-
-func (w *writes) send(ctx context.Context, tx pgx.Tx) error {
-	if len(w.what) == 0 {
-		return nil
-	}
-	br := tx.SendBatch(ctx, &w.b)
-	for _, what := range w.what {
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return fmt.Errorf("courier: %s: %w", what, err)
-		}
-	}
-	return br.Close()
 }

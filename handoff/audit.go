@@ -10,6 +10,7 @@ import (
 
 	"github.com/tongban/tongban/internal/audit"
 	"github.com/tongban/tongban/internal/auth"
+	"github.com/tongban/tongban/internal/pg"
 )
 
 // audit appends an entry for the calling staff member inside tx.
@@ -26,13 +27,18 @@ func (n *Node) auditTransition(ctx context.Context, tx pgx.Tx, t Transition) err
 	return audit.Append(ctx, tx, transitionEntry(t))
 }
 
-// auditTransitions records several state changes with one statement.
-func (n *Node) auditTransitions(ctx context.Context, tx pgx.Tx, ts []Transition) error {
+// auditTransitions records several state changes with one statement, queued on w.
+func (n *Node) auditTransitions(ctx context.Context, tx pgx.Tx, ts []Transition, w *pg.Writes) error {
 	es := make([]audit.Entry, len(ts))
 	for i, t := range ts {
 		es[i] = transitionEntry(t)
 	}
-	return audit.AppendMany(ctx, tx, es)
+	sql, args, err := audit.AppendManyStatement(es)
+	if err != nil {
+		return err
+	}
+	w.Add("audit: append transitions", sql, args...)
+	return nil
 }
 
 func transitionEntry(t Transition) audit.Entry {

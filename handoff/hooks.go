@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tongban/tongban/internal/auth"
+	"github.com/tongban/tongban/internal/pg"
 	"time"
 
 	"github.com/google/uuid"
@@ -33,8 +34,10 @@ type TransitionHook func(ctx context.Context, tx pgx.Tx, t Transition) error
 
 // TransitionsHook is a hook's form for several transitions made in one transaction
 // (courier events moving many cases at once). It must write for each transition what
-// the single form writes, in fewer statements; the cases are distinct.
-type TransitionsHook func(ctx context.Context, tx pgx.Tx, ts []Transition) error
+// the single form writes, in fewer statements; the cases are distinct. Writes whose
+// results it does not need go on w, which is sent once every hook has run, so the
+// hooks' writes share one round trip.
+type TransitionsHook func(ctx context.Context, tx pgx.Tx, ts []Transition, w *pg.Writes) error
 
 type transitionHook struct {
 	one  TransitionHook
@@ -87,9 +90,10 @@ func (n *Node) runHooksMany(ctx context.Context, tx pgx.Tx, ts []Transition) err
 			ts[i].At = n.now()
 		}
 	}
+	var w pg.Writes
 	for _, h := range n.hooks {
 		if h.many != nil && len(ts) > 1 {
-			if err := h.many(ctx, tx, ts); err != nil {
+			if err := h.many(ctx, tx, ts, &w); err != nil {
 				return err
 			}
 			continue
@@ -100,5 +104,5 @@ func (n *Node) runHooksMany(ctx context.Context, tx pgx.Tx, ts []Transition) err
 			}
 		}
 	}
-	return nil
+	return w.Send(ctx, tx)
 }

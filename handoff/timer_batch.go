@@ -12,11 +12,14 @@ import (
 
 // onTransitions is onTransition for moves of several cases made in one transaction
 // (courier events). A move whose plan only closes and opens clocks, as the transfer
-// stages do, shares one statement per step with the others; any other move goes
-// through onTransition.
-func (d *Deadlines) onTransitions(ctx context.Context, tx pgx.Tx, ts []Transition) error {
+// stages do, shares its statements with the others: one round trip reads what the
+// clocks need (paused clocks among those to close, the cases' facts, the policies),
+// and the closing and opening are queued on w; any other move goes through
+// onTransition.
+func (d *Deadlines) onTransitions(ctx context.Context, tx pgx.Tx, ts []Transition, w *pg.Writes) error {
 	var closing timerKeys
 	var opening []Transition
+	var kinds []string
 	for _, t := range ts {
 		plan, ok := timerPlans[t.Move]
 		if !ok {
@@ -33,12 +36,108 @@ func (d *Deadlines) onTransitions(ctx context.Context, tx pgx.Tx, ts []Transitio
 		}
 		if len(plan.open) > 0 {
 			opening = append(opening, t)
+			kinds = append(kinds, plan.open...)
 		}
 	}
-	if err := d.closeMany(ctx, tx, closing); err != nil {
+	if len(closing.cases) == 0 && len(opening) == 0 {
+		return nil
+	}
+	r, err := d.readForTransitions(ctx, tx, closing, opening, kinds)
+	if err != nil {
 		return err
 	}
-	return d.openMany(ctx, tx, opening)
+	// A paused clock (rare: a transfer clock is not paused) first has its pause ended
+	// and its deadline computed again, as closeTimers does; the running ones are
+	// closed by the queued statement, which leaves the others alone.
+	for _, p := range r.paused {
+		if err := d.closeTimers(ctx, tx, p.caseID, []string{p.kind}, p.at, false); err != nil {
+			return err
+		}
+	}
+	if len(closing.cases) > 0 {
+		w.Add("handoff: close timers", `UPDATE timers t SET state = 'closed', closed_at = u.at, fire_at = NULL,
+				outcome = CASE WHEN u.at < t.due_at THEN 'met' ELSE 'late' END
+			FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(case_id, kind, at)
+			WHERE t.case_id = u.case_id AND t.kind = u.kind AND t.state = 'running'`, pg.UUIDs(closing.cases), closing.kinds, closing.ats)
+	}
+	var timers []newTimerRow
+	for _, t := range opening {
+		f, ok := r.facts[t.CaseID]
+		if !ok {
+			continue // the case is gone: no clock, as in onTransition
+		}
+		for _, kind := range timerPlans[t.Move].open {
+			timers = append(timers, d.newTimer(f, kind, t.At, d.handlerOf(f, kind, t), r.policy(kind, f.MatterCode)))
+		}
+	}
+	queueNewTimers(w, timers)
+	return nil
+}
+
+type pausedTimer struct {
+	caseID uuid.UUID
+	kind   string
+	at     time.Time
+}
+
+// transitionReads is what onTransitions reads before it writes.
+type transitionReads struct {
+	paused   []pausedTimer
+	facts    map[uuid.UUID]caseFacts
+	policies map[[2]string]Policy // by kind and matter ("" for every matter)
+}
+
+// policy is policyFor from the policies read: the matter's own, else the kind's,
+// else the built-in default.
+func (r transitionReads) policy(kind, matter string) Policy {
+	if p, ok := r.policies[[2]string{kind, matter}]; ok {
+		return p
+	}
+	if p, ok := r.policies[[2]string{kind, ""}]; ok {
+		return p
+	}
+	return defaultPolicy(kind)
+}
+
+func (d *Deadlines) readForTransitions(ctx context.Context, tx pgx.Tx, closing timerKeys, opening []Transition, kinds []string) (transitionReads, error) {
+	r := transitionReads{facts: map[uuid.UUID]caseFacts{}, policies: map[[2]string]Policy{}}
+	var b pgx.Batch
+	if len(closing.cases) > 0 {
+		b.Queue(`SELECT t.case_id, t.kind, u.at FROM timers t
+			JOIN unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(case_id, kind, at) ON t.case_id = u.case_id AND t.kind = u.kind
+			WHERE t.state = 'paused'`, pg.UUIDs(closing.cases), closing.kinds, closing.ats).Query(func(rows pgx.Rows) error {
+			var err error
+			r.paused, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (pausedTimer, error) {
+				var p pausedTimer
+				return p, row.Scan(&p.caseID, &p.kind, &p.at)
+			})
+			return err
+		})
+	}
+	if len(opening) > 0 {
+		ids := make([]uuid.UUID, len(opening))
+		for i, t := range opening {
+			ids[i] = t.CaseID
+		}
+		b.Queue(`SELECT `+caseFactCols+` FROM cases WHERE id = ANY($1)`, pg.UUIDs(ids)).Query(func(rows pgx.Rows) error {
+			facts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (caseFacts, error) { return scanCaseFacts(row) })
+			for _, f := range facts {
+				r.facts[f.ID] = f
+			}
+			return err
+		})
+		b.Queue(`SELECT `+policyCols+` FROM deadline_policies WHERE kind = ANY($1)`, kinds).Query(func(rows pgx.Rows) error {
+			ps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Policy, error) { return scanPolicy(row) })
+			for _, p := range ps {
+				r.policies[[2]string{p.Kind, p.MatterCode}] = p
+			}
+			return err
+		})
+	}
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return r, deadlineErr("timers of transitions", err)
+	}
+	return r, nil
 }
 
 // timerKeys are (case, kind, instant) triples, as arrays for unnest.
@@ -52,102 +151,11 @@ func (k *timerKeys) add(c uuid.UUID, kind string, at time.Time) {
 	k.cases, k.kinds, k.ats = append(k.cases, c), append(k.kinds, kind), append(k.ats, at)
 }
 
-// closeMany is closeTimers (not cancelled) for many cases: every listed stage still
-// open is closed met or late. One statement closes the running ones and names the
-// paused ones, which are rare (a transfer clock is not paused); each of those first
-// has its pause ended and its deadline computed again, as closeTimers does.
-func (d *Deadlines) closeMany(ctx context.Context, tx pgx.Tx, k timerKeys) error {
-	if len(k.cases) == 0 {
-		return nil
-	}
-	rows, err := tx.Query(ctx, `WITH u AS (
-			SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(case_id, kind, at)),
-		closed AS (
-			UPDATE timers t SET state = 'closed', closed_at = u.at, fire_at = NULL,
-				outcome = CASE WHEN u.at < t.due_at THEN 'met' ELSE 'late' END
-			FROM u WHERE t.case_id = u.case_id AND t.kind = u.kind AND t.state = 'running')
-		SELECT t.case_id, t.kind, u.at FROM timers t JOIN u ON t.case_id = u.case_id AND t.kind = u.kind
-		WHERE t.state = 'paused'`, pg.UUIDs(k.cases), k.kinds, k.ats)
-	if err != nil {
-		return deadlineErr("close timers", err)
-	}
-	type paused struct {
-		caseID uuid.UUID
-		kind   string
-		at     time.Time
-	}
-	res, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (paused, error) {
-		var x paused
-		return x, r.Scan(&x.caseID, &x.kind, &x.at)
-	})
-	if err != nil {
-		return deadlineErr("close timers", err)
-	}
-	for _, p := range res {
-		if err := d.closeTimers(ctx, tx, p.caseID, []string{p.kind}, p.at, false); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// openMany is openTimer for every stage the transitions open, in one statement; a
-// case gone meanwhile opens nothing, as in onTransition.
-func (d *Deadlines) openMany(ctx context.Context, tx pgx.Tx, ts []Transition) error {
+// queueNewTimers queues on w the statement that opens timers; a case that has one
+// of the kind keeps it.
+func queueNewTimers(w *pg.Writes, ts []newTimerRow) {
 	if len(ts) == 0 {
-		return nil
-	}
-	ids := make([]uuid.UUID, len(ts))
-	for i, t := range ts {
-		ids[i] = t.CaseID
-	}
-	facts, err := loadCaseFactsMany(ctx, tx, ids)
-	if err != nil {
-		return deadlineErr("timer case", err)
-	}
-	type policyKey struct{ kind, matter string }
-	policies := map[policyKey]Policy{}
-	var timers []newTimerRow
-	for _, t := range ts {
-		f, ok := facts[t.CaseID]
-		if !ok {
-			continue
-		}
-		for _, kind := range timerPlans[t.Move].open {
-			key := policyKey{kind, f.MatterCode}
-			p, ok := policies[key]
-			if !ok {
-				if p, err = policyFor(ctx, tx, kind, f.MatterCode); err != nil {
-					return err
-				}
-				policies[key] = p
-			}
-			timers = append(timers, d.newTimer(f, kind, t.At, d.handlerOf(f, kind, t), p))
-		}
-	}
-	return insertNewTimers(ctx, tx, timers)
-}
-
-func loadCaseFactsMany(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) (map[uuid.UUID]caseFacts, error) {
-	rows, err := tx.Query(ctx, `SELECT `+caseFactCols+` FROM cases WHERE id = ANY($1)`, pg.UUIDs(ids))
-	if err != nil {
-		return nil, err
-	}
-	facts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (caseFacts, error) { return scanCaseFacts(r) })
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[uuid.UUID]caseFacts, len(facts))
-	for _, f := range facts {
-		out[f.ID] = f
-	}
-	return out, nil
-}
-
-// insertNewTimers opens timers in one statement; a case that has one of the kind keeps it.
-func insertNewTimers(ctx context.Context, tx pgx.Tx, ts []newTimerRow) error {
-	if len(ts) == 0 {
-		return nil
+		return
 	}
 	n := len(ts)
 	ids := make([]uuid.UUID, n)
@@ -165,7 +173,7 @@ func insertNewTimers(ctx context.Context, tx pgx.Tx, ts []newTimerRow) error {
 		starts[i], warns[i], redAts[i], dues[i] = r.spec.Start, r.times.Warn, r.times.Red, r.times.Due
 		provisional[i], fires[i] = r.times.Provisional, r.fire
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO timers (case_id, kind, case_no, matter_code, department, handler, owner, limit_days,
+	w.Add("handoff: open timers", `INSERT INTO timers (case_id, kind, case_no, matter_code, department, handler, owner, limit_days,
 		unit, yellow_pct, red_pct, section_head_after_s, leader_after_s, started_at, warn_at, red_at, due_at, provisional,
 		state, fire_at)
 		SELECT u.case_id, u.kind, u.case_no, u.matter_code, u.department, u.handler, u.owner, u.limit_days, u.unit,
@@ -179,5 +187,4 @@ func insertNewTimers(ctx context.Context, tx pgx.Tx, ts []newTimerRow) error {
 		ON CONFLICT (case_id, kind) DO NOTHING`,
 		pg.UUIDs(ids), kinds, caseNos, matters, depts, handlers, owners, limits, units, yellows, reds, sections, leaders,
 		starts, warns, redAts, dues, provisional, fires)
-	return deadlineErr("open timers", err)
 }

@@ -78,6 +78,19 @@ func Append(ctx context.Context, q Querier, e Entry) error {
 // AppendMany records several entries as Append does, in one statement, for a
 // transaction that makes many audited changes at once.
 func AppendMany(ctx context.Context, q Querier, es []Entry) error {
+	sql, args, err := AppendManyStatement(es)
+	if err != nil {
+		return err
+	}
+	if _, err := q.Exec(ctx, sql, args...); err != nil {
+		return fmt.Errorf("audit: append %d entries: %w", len(es), err)
+	}
+	return nil
+}
+
+// AppendManyStatement is the statement AppendMany runs, for a caller that sends it
+// in the same round trip as others (a pgx.Batch).
+func AppendManyStatement(es []Entry) (string, []any, error) {
 	n := len(es)
 	ats := make([]time.Time, n)
 	actors, roles, actions, targets, outcomes, details := make([]string, n), make([]string, n), make([]string, n),
@@ -85,20 +98,16 @@ func AppendMany(ctx context.Context, q Querier, es []Entry) error {
 	for i, e := range es {
 		at, detail, err := e.row()
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		ats[i], details[i] = at, detail
 		actors[i], roles[i], actions[i], targets[i], outcomes[i] = clean(e.Actor), clean(e.Role), clean(e.Action), clean(e.Target), clean(e.Outcome)
 	}
-	_, err := q.Exec(ctx, `INSERT INTO audit_log (at, actor, role, action, target, outcome, detail)
+	return `INSERT INTO audit_log (at, actor, role, action, target, outcome, detail)
 		SELECT u.at, u.actor, u.role, u.action, u.target, u.outcome, u.detail::jsonb
 		FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
 			AS u(at, actor, role, action, target, outcome, detail)`,
-		ats, actors, roles, actions, targets, outcomes, details)
-	if err != nil {
-		return fmt.Errorf("audit: append %d entries: %w", n, err)
-	}
-	return nil
+		[]any{ats, actors, roles, actions, targets, outcomes, details}, nil
 }
 
 // row checks an entry and gives its time in UTC and its detail as JSON.
