@@ -48,17 +48,27 @@ func (d *Deadlines) onTransitions(ctx context.Context, tx pgx.Tx, ts []Transitio
 	}
 	// A paused clock (rare: a transfer clock is not paused) first has its pause ended
 	// and its deadline computed again, as closeTimers does; the running ones are
-	// closed by the queued statement, which leaves the others alone.
-	for _, p := range r.paused {
-		if err := d.closeTimers(ctx, tx, p.caseID, []string{p.kind}, p.at, false); err != nil {
-			return err
+	// closed by the queued statement, by id and only if still running. (By id, not
+	// by state: a planner with stale statistics would read every running timer
+	// through the timers_fire index to find a few.)
+	var ids []int64
+	var ats []time.Time
+	var states []string
+	for _, tm := range r.open {
+		switch tm.state {
+		case "paused":
+			if err := d.closeTimers(ctx, tx, tm.caseID, []string{tm.kind}, tm.at, false); err != nil {
+				return err
+			}
+		case "running":
+			ids, ats, states = append(ids, tm.id), append(ats, tm.at), append(states, tm.state)
 		}
 	}
-	if len(closing.cases) > 0 {
+	if len(ids) > 0 {
 		w.Add("handoff: close timers", `UPDATE timers t SET state = 'closed', closed_at = u.at, fire_at = NULL,
 				outcome = CASE WHEN u.at < t.due_at THEN 'met' ELSE 'late' END
-			FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(case_id, kind, at)
-			WHERE t.case_id = u.case_id AND t.kind = u.kind AND t.state = 'running'`, pg.UUIDs(closing.cases), closing.kinds, closing.ats)
+			FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS u(id, at, state)
+			WHERE t.id = u.id AND t.state = u.state`, ids, ats, states)
 	}
 	var timers []newTimerRow
 	for _, t := range opening {
@@ -74,15 +84,18 @@ func (d *Deadlines) onTransitions(ctx context.Context, tx pgx.Tx, ts []Transitio
 	return nil
 }
 
-type pausedTimer struct {
+// closingTimer is a timer a transition closes, as it stood when read.
+type closingTimer struct {
+	id     int64
 	caseID uuid.UUID
 	kind   string
+	state  string
 	at     time.Time
 }
 
 // transitionReads is what onTransitions reads before it writes.
 type transitionReads struct {
-	paused   []pausedTimer
+	open     []closingTimer // the timers to close that are not closed yet
 	facts    map[uuid.UUID]caseFacts
 	policies map[[2]string]Policy // by kind and matter ("" for every matter)
 }
@@ -103,13 +116,14 @@ func (d *Deadlines) readForTransitions(ctx context.Context, tx pgx.Tx, closing t
 	r := transitionReads{facts: map[uuid.UUID]caseFacts{}, policies: map[[2]string]Policy{}}
 	var b pgx.Batch
 	if len(closing.cases) > 0 {
-		b.Queue(`SELECT t.case_id, t.kind, u.at FROM timers t
-			JOIN unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(case_id, kind, at) ON t.case_id = u.case_id AND t.kind = u.kind
-			WHERE t.state = 'paused'`, pg.UUIDs(closing.cases), closing.kinds, closing.ats).Query(func(rows pgx.Rows) error {
+		// No condition on the state here either, for the same reason.
+		b.Queue(`SELECT t.id, t.case_id, t.kind, t.state, u.at FROM timers t
+			JOIN unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(case_id, kind, at) ON t.case_id = u.case_id AND t.kind = u.kind`,
+			pg.UUIDs(closing.cases), closing.kinds, closing.ats).Query(func(rows pgx.Rows) error {
 			var err error
-			r.paused, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (pausedTimer, error) {
-				var p pausedTimer
-				return p, row.Scan(&p.caseID, &p.kind, &p.at)
+			r.open, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (closingTimer, error) {
+				var c closingTimer
+				return c, row.Scan(&c.id, &c.caseID, &c.kind, &c.state, &c.at)
 			})
 			return err
 		})
