@@ -426,8 +426,10 @@ func (s *stager) rawLine() (string, bool) {
 func (s *stager) occurrence(fp [16]byte, idx int32, hit, first bool) int32 {
 	if s.seen == nil {
 		s.seen = map[[16]byte]int32{}
-		s.firstFP = make([][16]byte, s.pre.waybills())
-		s.inSeen = make([]bool, s.pre.waybills())
+	}
+	if n := s.pre.waybills(); hit && int(idx) >= len(s.firstFP) {
+		s.firstFP = append(s.firstFP, make([][16]byte, n-len(s.firstFP))...)
+		s.inSeen = append(s.inSeen, make([]bool, n-len(s.inSeen))...)
 	}
 	switch {
 	case hit && first:

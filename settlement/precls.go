@@ -53,86 +53,66 @@ const (
 	claimedUpTo
 )
 
-// preLoad is the state an import classifies against, read in one snapshot.
+// preLoad is what an import classifies against besides the waybills, read in the
+// same snapshot as they are.
 type preLoad struct {
 	stamp   int64
 	tariffs tariffSet
-	wbs     []preWaybill // the account's waybills up to the period's end
 	claims  map[int64]uint8
+}
 
-	strs  []string // the distinct products, accounts and divisions
-	strIx map[string]uint16
-	nos   []byte // the waybill numbers, one after another
-	// A bill usually lists waybills in the order they were created, which is the
-	// order they come in: find tries the one after the last found before it builds
-	// byNo, which finds a waybill by a hash of its number (a number whose hash another
-	// took first is in collided).
+// preBatch is a run of waybills as the loader read them: numbers in nos, texts in
+// strs (the loader's table so far, which only ever grows).
+type preBatch struct {
+	wbs  []preWaybill
+	nos  []byte
+	strs []string
+}
+
+const preBatchSize = 8192
+
+// preWaybills are the waybills the classifier has received, owned by the goroutine
+// that classifies. A bill usually lists waybills in the order they were created,
+// which is the order they come in: find tries the one after the last found, and only
+// once a line is not there does it wait for the rest and build byNo, which finds a
+// waybill by a hash of its number (a number whose hash another took first is in
+// collided).
+type preWaybills struct {
+	wbs      []preWaybill
+	nos      []byte
+	strs     []string
 	next     int32
 	seed     maphash.Seed
 	byNo     map[uint64]int32
 	collided map[string]int32
 }
 
-// numbered reports whether w's number is no.
-func (ld *preLoad) numbered(w *preWaybill, no string) bool {
-	return string(ld.nos[w.noAt:int(w.noAt)+int(w.noLen)]) == no
+// numbered reports whether waybill i's number is no.
+func (ws *preWaybills) numbered(i int32, no string) bool {
+	w := &ws.wbs[i]
+	return string(ws.nos[w.noAt:int(w.noAt)+int(w.noLen)]) == no
 }
 
-// find returns the index of the waybill with number no.
-func (ld *preLoad) find(no string) (int32, bool) {
-	if n := ld.next; int(n) < len(ld.wbs) && ld.numbered(&ld.wbs[n], no) {
-		ld.next = n + 1
-		return n, true
+// lookup finds a waybill by number among all of them.
+func (ws *preWaybills) lookup(no string) (int32, bool) {
+	if ws.byNo == nil {
+		ws.seed, ws.byNo, ws.collided = maphash.MakeSeed(), make(map[uint64]int32, len(ws.wbs)), map[string]int32{}
+		for i := range ws.wbs {
+			w := &ws.wbs[i]
+			no := ws.nos[w.noAt : int(w.noAt)+int(w.noLen)]
+			h := maphash.Bytes(ws.seed, no)
+			if _, taken := ws.byNo[h]; taken {
+				ws.collided[string(no)] = int32(i)
+				continue
+			}
+			ws.byNo[h] = int32(i)
+		}
 	}
-	if ld.byNo == nil {
-		ld.index()
-	}
-	i, ok := ld.byNo[maphash.String(ld.seed, no)]
-	if !ok || !ld.numbered(&ld.wbs[i], no) {
-		i, ok = ld.collided[no]
-	}
-	if ok {
-		ld.next = i + 1
+	i, ok := ws.byNo[maphash.String(ws.seed, no)]
+	if !ok || !ws.numbered(i, no) {
+		i, ok = ws.collided[no]
 	}
 	return i, ok
-}
-
-func (ld *preLoad) index() {
-	ld.byNo = make(map[uint64]int32, len(ld.wbs))
-	for i := range ld.wbs {
-		w := &ld.wbs[i]
-		no := ld.nos[w.noAt : int(w.noAt)+int(w.noLen)]
-		h := maphash.Bytes(ld.seed, no)
-		if _, taken := ld.byNo[h]; taken {
-			ld.collided[string(no)] = int32(i)
-			continue
-		}
-		ld.byNo[h] = int32(i)
-	}
-}
-
-func (ld *preLoad) add(no []byte, w preWaybill) error {
-	if len(no) > 255 || len(ld.nos)+len(no) > math.MaxUint32 {
-		return errors.New("settlement: waybill number out of range")
-	}
-	w.noAt, w.noLen = uint32(len(ld.nos)), uint8(len(no))
-	ld.nos = append(ld.nos, no...)
-	ld.wbs = append(ld.wbs, w)
-	return nil
-}
-
-// str interns a text.
-func (ld *preLoad) str(b []byte) (uint16, error) {
-	if i, ok := ld.strIx[string(b)]; ok {
-		return i, nil
-	}
-	if len(ld.strs) > math.MaxUint16 {
-		return 0, errors.New("settlement: too many distinct products and divisions")
-	}
-	s := string(b)
-	ld.strIx[s] = uint16(len(ld.strs))
-	ld.strs = append(ld.strs, s)
-	return uint16(len(ld.strs) - 1), nil
 }
 
 // preClassifier classifies an import's lines one at a time.
@@ -142,61 +122,84 @@ type preClassifier struct {
 	tol              Tolerance
 	importID         int64
 
-	done chan struct{}
-	load *preLoad
-	err  error // loading failed: no results are written and Reconcile works from scratch
+	// The loader closes ready once load is read (or headErr says why not), sends
+	// the waybills in batches, closes batches after the last and done when it has
+	// ended (err says how).
+	ready   chan struct{}
+	batches chan preBatch
+	done    chan struct{}
+	load    *preLoad
+	headErr error
+	err     error
 
-	seen    []bool // by index in load.wbs: named by a line so far
-	ours    []bool // by index in load.wbs: claimed by a line of this import
-	misses  map[string]struct{}
-	invalid bool
-	sum     preSummary
-	digest  hash.Hash
-	l       lineRow
-	rec     Reconciliation // carrier and account, as classify reads them
+	// The classifying goroutine's own.
+	started, drained bool
+	failed           bool // loading failed: no results are written and Reconcile works from scratch
+	wb               preWaybills
+	seen             []bool // by waybill index: named by a line so far
+	ours             []bool // by waybill index: claimed by a line of this import
+	misses           map[string]struct{}
+	invalid          bool
+	sum              preSummary
+	digest           hash.Hash
+	l                lineRow
+	rec              Reconciliation // carrier and account, as classify reads them
 }
 
 const maxMisses = 100_000
 
 // startPreClassifier loads the account's waybills, the claims and the tariffs on a
-// connection of its own while the file starts streaming.
+// connection of its own while the file streams in: lines are classified as soon as
+// the waybills they name have arrived.
 func (n *Node) startPreClassifier(ctx context.Context, carrier, account string, period Period) *preClassifier {
-	p := &preClassifier{carrier: carrier, account: account, period: period, tol: n.opt.Tolerance, done: make(chan struct{}),
+	p := &preClassifier{carrier: carrier, account: account, period: period, tol: n.opt.Tolerance,
+		ready: make(chan struct{}), batches: make(chan preBatch, 16), done: make(chan struct{}),
 		rec:    Reconciliation{Carrier: carrier, Account: account},
 		misses: map[string]struct{}{}, digest: sha256.New(),
 		sum: preSummary{Tolerance: n.opt.Tolerance, Result: Reconciliation{Classes: map[string]int{}, Billed: map[string]int64{}}}}
 	go func() {
 		defer close(p.done)
-		p.load, p.err = n.loadPre(ctx, carrier, account, period)
-		if p.err == nil {
-			p.seen = make([]bool, len(p.load.wbs))
-			p.ours = make([]bool, len(p.load.wbs))
-		}
+		p.err = n.loadPre(ctx, p)
 	}()
 	return p
 }
 
-func (n *Node) loadPre(ctx context.Context, carrier, account string, period Period) (*preLoad, error) {
+func (n *Node) loadPre(ctx context.Context, p *preClassifier) error {
+	head := false
+	defer func() {
+		if !head {
+			close(p.ready)
+		}
+		close(p.batches)
+	}()
+	fail := func(err error) error {
+		if !head {
+			p.headErr, head = err, true
+			close(p.ready)
+		}
+		return err
+	}
 	conn, err := n.db.Acquire(ctx)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	defer conn.Release()
-	ld := &preLoad{claims: map[int64]uint8{}, strIx: map[string]uint16{}, seed: maphash.MakeSeed(), collided: map[string]int32{}}
-	err = pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	ld := &preLoad{claims: map[int64]uint8{}}
+	return fail(pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT version FROM settlement_stamp`).Scan(&ld.stamp); err != nil {
 			return err
 		}
 		var err error
-		if ld.tariffs, err = loadTariffs(ctx, tx, carrier); err != nil {
+		if ld.tariffs, err = loadTariffs(ctx, tx, p.carrier); err != nil {
 			return err
 		}
-		if err := ld.loadClaims(ctx, tx, carrier, account, period); err != nil {
+		if err := ld.loadClaims(ctx, tx, p.carrier, p.account, p.period); err != nil {
 			return err
 		}
-		return ld.loadWaybills(ctx, tx, carrier, account, period)
-	})
-	return ld, err
+		p.load, head = ld, true
+		close(p.ready)
+		return streamWaybills(ctx, tx, p.carrier, p.account, p.period, p.batches)
+	}))
 }
 
 // loadClaims mirrors the claims Reconcile looks at: published lines of the carrier
@@ -226,18 +229,10 @@ func (ld *preLoad) loadClaims(ctx context.Context, tx pgx.Tx, carrier, account s
 	return rows.Err()
 }
 
-// loadWaybills reads the account's waybills up to the period in binary and decodes
-// them by hand: a million rows through Scan cost more than the query.
-func (ld *preLoad) loadWaybills(ctx context.Context, tx pgx.Tx, carrier, account string, period Period) error {
-	// Sized from the table's statistics: growing a million entries step by step
-	// copies them over and over.
-	var hint int64
-	if err := tx.QueryRow(ctx, `SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'waybill'::regclass`).Scan(&hint); err != nil {
-		return err
-	}
-	hint = min(hint, 4<<20)
-	ld.wbs = make([]preWaybill, 0, hint)
-	ld.nos = make([]byte, 0, hint*16)
+// streamWaybills reads the account's waybills up to the period in binary, decodes
+// them by hand (a million rows through Scan cost more than the query) and sends them
+// in batches.
+func streamWaybills(ctx context.Context, tx pgx.Tx, carrier, account string, period Period, out chan<- preBatch) error {
 	rows, err := tx.Query(ctx, `SELECT id, waybill_no, product, account, origin_division, destination_division, weight_g,
 		length_mm, width_mm, height_mm, declared_value_fen, insured, return_receipt, created_at, voided_at IS NOT NULL
 		FROM waybill WHERE carrier = $1 AND account = $2 AND period <= $3`,
@@ -246,61 +241,147 @@ func (ld *preLoad) loadWaybills(ctx context.Context, tx pgx.Tx, carrier, account
 		return err
 	}
 	defer rows.Close()
+	var strs []string
+	strIx := map[string]uint16{}
+	intern := func(b []byte) (uint16, error) {
+		if i, ok := strIx[string(b)]; ok {
+			return i, nil
+		}
+		if len(strs) > math.MaxUint16 {
+			return 0, errors.New("settlement: too many distinct products and divisions")
+		}
+		strIx[string(b)] = uint16(len(strs))
+		strs = append(strs, string(b))
+		return uint16(len(strs) - 1), nil
+	}
+	send := func(b preBatch) error {
+		b.strs = strs
+		select {
+		case out <- b:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	i8 := func(b []byte) int64 { return int64(binary.BigEndian.Uint64(b)) }
 	const pgEpochMicros = 946_684_800_000_000 // 2000-01-01 UTC, where timestamptz counts from
 	var last [4]uint16
+	b := preBatch{wbs: make([]preWaybill, 0, preBatchSize)}
 	for rows.Next() {
 		v := rows.RawValues()
-		if len(v) != 15 || len(v[0]) != 8 || len(v[6]) != 8 || len(v[13]) != 8 || len(v[11]) != 1 || len(v[12]) != 1 || len(v[14]) != 1 {
+		if len(v) != 15 || len(v[0]) != 8 || len(v[6]) != 8 || len(v[13]) != 8 || len(v[11]) != 1 || len(v[12]) != 1 || len(v[14]) != 1 ||
+			len(v[1]) > math.MaxUint8 {
 			return errors.New("settlement: unexpected waybill row")
 		}
 		w := preWaybill{id: i8(v[0]), weight: i8(v[6]), l: i8(v[7]), w: i8(v[8]), h: i8(v[9]), declared: i8(v[10]),
-			insured: v[11][0] != 0, receipt: v[12][0] != 0, voided: v[14][0] != 0, created: i8(v[13]) + pgEpochMicros}
+			insured: v[11][0] != 0, receipt: v[12][0] != 0, voided: v[14][0] != 0, created: i8(v[13]) + pgEpochMicros,
+			noAt: uint32(len(b.nos)), noLen: uint8(len(v[1]))}
 		for k, dst := range [...]*uint16{&w.product, &w.account, &w.origin, &w.dest} {
 			// Neighbouring rows mostly share these: compare with the last before hashing.
-			if len(ld.strs) > 0 && string(v[2+k]) == ld.strs[last[k]] {
+			if len(strs) > 0 && string(v[2+k]) == strs[last[k]] {
 				*dst = last[k]
 				continue
 			}
 			var err error
-			if *dst, err = ld.str(v[2+k]); err != nil {
+			if *dst, err = intern(v[2+k]); err != nil {
 				return err
 			}
 			last[k] = *dst
 		}
-		if err := ld.add(v[1], w); err != nil {
-			return err
+		b.nos = append(b.nos, v[1]...)
+		b.wbs = append(b.wbs, w)
+		if len(b.wbs) == preBatchSize {
+			if err := send(b); err != nil {
+				return err
+			}
+			b = preBatch{wbs: make([]preWaybill, 0, preBatchSize)}
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(b.wbs) > 0 {
+		return send(b)
+	}
+	return nil
 }
 
 var voidedMark = new(time.Time)
 
-// waybills is how many of the account's waybills the classifier holds.
-func (p *preClassifier) waybills() int {
-	<-p.done
-	if p.err != nil {
-		return 0
+// start waits for the loader's first part; false when loading failed.
+func (p *preClassifier) start() bool {
+	if !p.started {
+		<-p.ready
+		p.started, p.failed = true, p.headErr != nil
 	}
-	return len(p.load.wbs)
+	return !p.failed
 }
 
-// locate finds the account's waybill a line names: its index in load.wbs, and
-// whether the line is the first of the file to name it.
+// receive takes the next batch of waybills; false once there are no more.
+func (p *preClassifier) receive() bool {
+	if p.drained {
+		return false
+	}
+	b, ok := <-p.batches
+	if !ok {
+		<-p.done
+		p.drained, p.failed = true, p.failed || p.err != nil
+		return false
+	}
+	ws := &p.wb
+	if len(ws.nos)+len(b.nos) > math.MaxUint32 {
+		p.failed = true
+		return true
+	}
+	for _, w := range b.wbs {
+		w.noAt += uint32(len(ws.nos))
+		ws.wbs = append(ws.wbs, w)
+	}
+	ws.nos = append(ws.nos, b.nos...)
+	ws.strs = b.strs
+	p.seen = append(p.seen, make([]bool, len(b.wbs))...)
+	p.ours = append(p.ours, make([]bool, len(b.wbs))...)
+	return true
+}
+
+// waybills is how many of the account's waybills the classifier holds so far.
+func (p *preClassifier) waybills() int { return len(p.wb.wbs) }
+
+// locate finds the account's waybill a line names: its index, and whether the line
+// is the first of the file to name it.
 func (p *preClassifier) locate(no string) (idx int32, hit, first bool) {
-	<-p.done
-	if p.err != nil {
+	if !p.start() {
 		return 0, false, false
 	}
-	idx, hit = p.load.find(no)
+	ws := &p.wb
+	for {
+		if n := ws.next; int(n) < len(ws.wbs) {
+			if !ws.numbered(n, no) {
+				break
+			}
+			ws.next = n + 1
+			return n, true, !p.seen[n]
+		}
+		if !p.receive() {
+			break
+		}
+	}
+	for p.receive() {
+	}
+	if p.failed {
+		return 0, false, false
+	}
+	idx, hit = ws.lookup(no)
+	if hit {
+		ws.next = idx + 1
+	}
 	return idx, hit, hit && !p.seen[idx]
 }
 
 // append classifies a parsed line, whose waybill locate found, and appends its
 // result columns in COPY's binary format.
 func (p *preClassifier) append(b []byte, row int, bl *BillLine, idx int32, hit bool) []byte {
-	if p.err != nil {
+	if p.failed {
 		for range 6 {
 			b = bnull(b)
 		}
@@ -311,11 +392,11 @@ func (p *preClassifier) append(b []byte, row int, bl *BillLine, idx int32, hit b
 		weightG: bl.WeightG, chargeG: bl.ChargeG, freight: bl.FreightFen, insurance: bl.InsuranceFen, receipt: bl.ReceiptFen,
 		other: bl.OtherFen, total: bl.TotalFen}
 	first := true
-	ld := p.load
 	if hit {
-		w := &ld.wbs[idx]
+		ws := &p.wb
+		w := &ws.wbs[idx]
 		l.wID = &w.id
-		l.wProduct, l.wAccount, l.wOrigin, l.wDest = ld.strs[w.product], ld.strs[w.account], ld.strs[w.origin], ld.strs[w.dest]
+		l.wProduct, l.wAccount, l.wOrigin, l.wDest = ws.strs[w.product], ws.strs[w.account], ws.strs[w.origin], ws.strs[w.dest]
 		l.wWeight, l.wL, l.wW, l.wH, l.wDeclared = w.weight, w.l, w.w, w.h, w.declared
 		l.wInsured, l.wReceipt, l.wCreated = w.insured, w.receipt, time.UnixMicro(w.created)
 		if w.voided {
@@ -403,8 +484,11 @@ func decodeUnbilled(b []byte) ([]unbilledEntry, error) {
 // left unbilled and stores what Reconcile needs to publish without classifying. It
 // stores nothing when the results cannot be trusted.
 func (p *preClassifier) finish(ctx context.Context, tx pgx.Tx) error {
-	<-p.done
-	if p.err != nil || p.invalid {
+	if p.start() {
+		for p.receive() {
+		}
+	}
+	if p.failed || p.invalid {
 		return nil
 	}
 	if len(p.misses) > 0 {
@@ -421,13 +505,13 @@ func (p *preClassifier) finish(ctx context.Context, tx pgx.Tx) error {
 		}
 	}
 	var us []unbilledEntry
-	for i := range p.load.wbs {
-		w := &p.load.wbs[i]
+	for i := range p.wb.wbs {
+		w := &p.wb.wbs[i]
 		if w.voided || p.ours[i] || p.load.claims[w.id]&claimedUpTo != 0 {
 			continue
 		}
 		u := unbilledEntry{id: w.id, expected: -1}
-		parcel := p.load.parcel(p.carrier, w)
+		parcel := p.wb.parcel(p.carrier, w)
 		if t := p.load.tariffs.pick(p.carrier, parcel.Product, parcel.Account, parcel.CreatedAt); t != nil {
 			if fee, err := expectedFee(t, parcel, false); err == nil {
 				u.expected = fee.TotalFen
@@ -451,8 +535,8 @@ func (p *preClassifier) finish(ctx context.Context, tx pgx.Tx) error {
 	return err
 }
 
-func (ld *preLoad) parcel(carrier string, w *preWaybill) Parcel {
-	return Parcel{Carrier: carrier, Product: ld.strs[w.product], Account: ld.strs[w.account], OriginDivision: ld.strs[w.origin],
-		DestDivision: ld.strs[w.dest], WeightG: w.weight, LengthMM: w.l, WidthMM: w.w, HeightMM: w.h, Insured: w.insured,
+func (ws *preWaybills) parcel(carrier string, w *preWaybill) Parcel {
+	return Parcel{Carrier: carrier, Product: ws.strs[w.product], Account: ws.strs[w.account], OriginDivision: ws.strs[w.origin],
+		DestDivision: ws.strs[w.dest], WeightG: w.weight, LengthMM: w.l, WidthMM: w.w, HeightMM: w.h, Insured: w.insured,
 		DeclaredValueFen: w.declared, ReturnReceipt: w.receipt, CreatedAt: time.UnixMicro(w.created)}
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -176,4 +179,46 @@ func TestReconcileClaimAcrossAccounts(t *testing.T) {
 	if claims != 1 {
 		t.Fatalf("%d claims of one waybill", claims)
 	}
+}
+
+// TestReconcilePrecomputedLarge: with more waybills than one batch of the loader and
+// a bill that lists them partly out of order and repeats some, the results the
+// import computes are still those of a classification from scratch.
+func TestReconcilePrecomputedLarge(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := context.Background()
+	tariff, err := h.n.CreateTariff(ctx, "alice", simTariffs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "bill.csv")
+	if err := benchSetup(ctx, h.n.db, &tariff, 3*preBatchSize, path); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\r\n")
+	head, body := lines[0], lines[1:len(lines)-1]
+	rng := rand.New(rand.NewPCG(1, 2))
+	tail := body[len(body)/2:]
+	rng.Shuffle(len(tail), func(i, j int) { tail[i], tail[j] = tail[j], tail[i] })
+	for range 50 {
+		body = append(body, "9"+body[rng.IntN(len(body))])
+	}
+	imp, err := h.n.ImportBill(ctx, ImportRequest{Carrier: "sf", Account: "P1", Period: "2025-03", FileName: "big.csv", Actor: "alice"},
+		strings.NewReader(head+strings.Join(body, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Rows != len(body) || !precomputedValid(t, h, imp.ID) {
+		t.Fatalf("import %+v", imp)
+	}
+	stored := reconcileOutcome(t, h, "2025-03")
+	if stored.rec.Lines != len(body) || stored.rec.Classes[ClassDuplicate] < 50 {
+		t.Fatalf("reconciliation %+v", stored.rec)
+	}
+	sameOutcome(t, "large bill", stored, fromScratch(t, h, "2025-03"))
 }
