@@ -9,7 +9,8 @@ import (
 
 // Writes collects statements whose results nobody needs, to send them to the
 // transaction in one round trip: a batch that writes many tables costs one wait
-// for the server instead of one per table.
+// for the server instead of one per table. pgx prepares every statement of a batch
+// before it runs any, so no statement may need a table an earlier one creates.
 type Writes struct {
 	b    pgx.Batch
 	what []string
