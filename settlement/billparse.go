@@ -101,9 +101,13 @@ func (p *rowParser) skip(cells []string) bool {
 }
 
 // trim is strings.TrimSpace, quick for a cell that starts and ends with a printable
-// ASCII character (no white space to trim, which is nearly every cell).
+// ASCII character or a CJK ideograph (no white space to trim, which is nearly every
+// cell): ideographs are the runes whose UTF-8 lead byte is E4 to E9, and no white
+// space rune has one of those.
 func trim(c string) string {
-	if len(c) > 0 && c[0] > ' ' && c[0] < 0x80 && c[len(c)-1] > ' ' && c[len(c)-1] < 0x80 {
+	n := len(c)
+	if n > 0 && (c[0] > ' ' && c[0] < 0x80 || c[0] >= 0xe4 && c[0] <= 0xe9) &&
+		(c[n-1] > ' ' && c[n-1] < 0x80 || n >= 3 && c[n-3] >= 0xe4 && c[n-3] <= 0xe9 && c[n-2]&0xc0 == 0x80 && c[n-1]&0xc0 == 0x80) {
 		return c
 	}
 	return strings.TrimSpace(c)

@@ -142,3 +142,15 @@ func FuzzPlainDecimal(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTrim: the quick trim is strings.TrimSpace.
+func FuzzTrim(f *testing.F) {
+	for _, s := range []string{"广东省", " 广东省", "广东省\u3000", "\u00a0x", "SF1", "", "\xe5\x80", "a\xe5\x80\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if trim(s) != strings.TrimSpace(s) {
+			t.Fatalf("%q: %q, not %q", s, trim(s), strings.TrimSpace(s))
+		}
+	})
+}
