@@ -318,7 +318,7 @@ func (n *Node) ImportErrors(ctx context.Context, id int64, after, limit int) ([]
 var stagedColumns = []string{"import_id", "row_no", "raw", "error", "waybill_no", "ship_date", "origin", "destination", "product",
 	"weight_g", "charge_g", "length_mm", "width_mm", "height_mm", "freight_fen", "insurance_fen", "receipt_fen", "other_fen",
 	"total_fen", "fingerprint", "occurrence",
-	"res_waybill_id", "res_class", "res_expected_fen", "res_diff_fen", "res_expected_charge_g", "res_tariff_id"}
+	"res_waybill_id", "res_class", "res_expected_fen", "res_expected_charge_g", "res_tariff_id"}
 
 // stager reads, parses, fingerprints and classifies one row at a time and writes it
 // in COPY's binary format while COPY sends the previous ones.

@@ -382,7 +382,7 @@ func (p *preClassifier) locate(no string) (idx int32, hit, first bool) {
 // result columns in COPY's binary format.
 func (p *preClassifier) append(b []byte, row int, bl *BillLine, idx int32, hit bool) []byte {
 	if p.failed {
-		for range 6 {
+		for range 5 {
 			b = bnull(b)
 		}
 		return b
@@ -422,7 +422,7 @@ func (p *preClassifier) append(b []byte, row int, bl *BillLine, idx int32, hit b
 	digestResult(p.digest, &r)
 	b = bint8p(b, r.waybillID)
 	b = btext(b, r.class)
-	for _, v := range [...]int64{r.expected, r.diff, r.expectedG, r.tariffID} {
+	for _, v := range [...]int64{r.expected, r.expectedG, r.tariffID} {
 		if r.priced {
 			b = bint8(b, v)
 		} else {

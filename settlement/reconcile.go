@@ -68,30 +68,31 @@ type lineRow struct {
 }
 
 // result is one line's class and the numbers behind it; the expected fee, the
-// difference, the expected chargeable weight and the tariff are there when priced.
+// expected chargeable weight and the tariff are there when priced (the difference is
+// the billed amount less the expected fee).
 // They are values, not pointers into the fee: a million lines should not be a
 // million allocations.
 type result struct {
-	importID                            int64
-	rowNo                               int32
-	waybillID                           *int64
-	class                               string
-	billed, billedG                     int64
-	priced                              bool
-	expected, diff, expectedG, tariffID int64
+	importID                      int64
+	rowNo                         int32
+	waybillID                     *int64
+	class                         string
+	billed, billedG               int64
+	priced                        bool
+	expected, expectedG, tariffID int64
 }
 
 // stored is the result a line holds, as read back.
 type stored struct {
-	waybillID, expected, diff, expectedG, tariffID *int64
-	class                                          string
+	waybillID, expected, expectedG, tariffID *int64
+	class                                    string
 }
 
 // appendResult appends a result's columns as bill_row.res_* holds them.
 func appendResult(b []byte, r *result) []byte {
 	b = tintp(b, r.waybillID)
 	b = tstr(tsep(b, false), r.class)
-	for _, v := range [...]int64{r.expected, r.diff, r.expectedG, r.tariffID} {
+	for _, v := range [...]int64{r.expected, r.expectedG, r.tariffID} {
 		b = tsep(b, false)
 		if r.priced {
 			b = tint(b, v)
@@ -357,7 +358,7 @@ func (n *Node) classifyLines(ctx context.Context, tx pgx.Tx, tariffs tariffSet, 
 		       coalesce(w.weight_g, 0), coalesce(w.length_mm, 0), coalesce(w.width_mm, 0), coalesce(w.height_mm, 0),
 		       coalesce(w.declared_value_fen, 0), coalesce(w.insured, false), coalesce(w.return_receipt, false),
 		       coalesce(w.created_at, 'epoch'), w.voided_at, c.waybill_id IS NOT NULL,
-		       r.res_waybill_id, coalesce(r.res_class, ''), r.res_expected_fen, r.res_diff_fen, r.res_expected_charge_g, r.res_tariff_id
+		       r.res_waybill_id, coalesce(r.res_class, ''), r.res_expected_fen, r.res_expected_charge_g, r.res_tariff_id
 		FROM bill_row r
 		JOIN bill_import i ON i.id = r.import_id
 		LEFT JOIN waybill w ON w.carrier = i.carrier AND w.waybill_no = r.waybill_no
@@ -373,11 +374,11 @@ func (n *Node) classifyLines(ctx context.Context, tx pgx.Tx, tariffs tariffSet, 
 	}
 	defer rows.Close()
 	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE recon_fix (import_id bigint, row_no int, waybill_id bigint, class text,
-		expected_fen bigint, diff_fen bigint, expected_charge_g bigint, tariff_id bigint) ON COMMIT DROP`); err != nil {
+		expected_fen bigint, expected_charge_g bigint, tariff_id bigint) ON COMMIT DROP`); err != nil {
 		return err
 	}
 	cls := &classifier{n: n, tariffs: tariffs, rec: rec, rows: rows, digest: digest, seen: map[int64]struct{}{}}
-	fixed, err := copyText(ctx, tx, "recon_fix", []string{"import_id", "row_no", "waybill_id", "class", "expected_fen", "diff_fen",
+	fixed, err := copyText(ctx, tx, "recon_fix", []string{"import_id", "row_no", "waybill_id", "class", "expected_fen",
 		"expected_charge_g", "tariff_id"}, cls.next)
 	if err != nil {
 		if cls.err != nil {
@@ -390,7 +391,7 @@ func (n *Node) classifyLines(ctx context.Context, tx pgx.Tx, tariffs tariffSet, 
 	}
 	if fixed > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE bill_row r SET res_waybill_id = f.waybill_id, res_class = f.class, res_expected_fen = f.expected_fen,
-			res_diff_fen = f.diff_fen, res_expected_charge_g = f.expected_charge_g, res_tariff_id = f.tariff_id
+			res_expected_charge_g = f.expected_charge_g, res_tariff_id = f.tariff_id
 			FROM recon_fix f WHERE r.import_id = f.import_id AND r.row_no = f.row_no`); err != nil {
 			return err
 		}
@@ -423,7 +424,7 @@ func (c *classifier) next(b []byte) ([]byte, bool, error) {
 		if err := c.rows.Scan(&l.importID, &l.rowNo, &l.waybillNo, &l.origin, &l.dest, &l.weightG, &l.chargeG, &l.freight,
 			&l.insurance, &l.receipt, &l.other, &l.total, &l.wID, &l.wProduct, &l.wAccount, &l.wOrigin, &l.wDest,
 			&l.wWeight, &l.wL, &l.wW, &l.wH, &l.wDeclared, &l.wInsured, &l.wReceipt, &l.wCreated, &l.wVoided, &l.claimed,
-			&was.waybillID, &was.class, &was.expected, &was.diff, &was.expectedG, &was.tariffID); err != nil {
+			&was.waybillID, &was.class, &was.expected, &was.expectedG, &was.tariffID); err != nil {
 			c.err = err
 			return b, false, err
 		}
@@ -451,7 +452,7 @@ func (c *classifier) next(b []byte) ([]byte, bool, error) {
 func sameResult(r *result, was *stored) bool {
 	eq := func(p *int64, v int64) bool { return p == nil && !r.priced || p != nil && r.priced && *p == v }
 	return r.class == was.class && (r.waybillID == nil && was.waybillID == nil || r.waybillID != nil && was.waybillID != nil && *r.waybillID == *was.waybillID) &&
-		eq(was.expected, r.expected) && eq(was.diff, r.diff) && eq(was.expectedG, r.expectedG) && eq(was.tariffID, r.tariffID)
+		eq(was.expected, r.expected) && eq(was.expectedG, r.expectedG) && eq(was.tariffID, r.tariffID)
 }
 
 func deref(p *int64) int64 {
@@ -498,7 +499,7 @@ func classify(ts tariffSet, rec *Reconciliation, l *lineRow, first bool, tol Tol
 		return r
 	}
 	diff := l.total - fee.TotalFen
-	r.priced, r.expected, r.diff, r.expectedG, r.tariffID = true, fee.TotalFen, diff, fee.ChargeableG, t.ID
+	r.priced, r.expected, r.expectedG, r.tariffID = true, fee.TotalFen, fee.ChargeableG, t.ID
 	switch {
 	case l.chargeG > 0 && l.chargeG != fee.ChargeableG && !tol.within(diff, fee.TotalFen):
 		r.class = ClassWeight

@@ -39,7 +39,7 @@ func reconcileOutcome(t *testing.T, h *harness, period Period) outcome {
 func fromScratch(t *testing.T, h *harness, period Period) outcome {
 	t.Helper()
 	if _, err := h.n.db.Exec(context.Background(), `UPDATE bill_import SET pre_stamp = NULL;
-		UPDATE bill_row SET res_waybill_id = NULL, res_class = NULL, res_expected_fen = NULL, res_diff_fen = NULL,
+		UPDATE bill_row SET res_waybill_id = NULL, res_class = NULL, res_expected_fen = NULL,
 			res_expected_charge_g = NULL, res_tariff_id = NULL`); err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,13 @@
 -- line, so it is a set of columns of bill_row rather than a second row of its own:
 -- the import classifies each line while it streams in and writes the result in the
 -- same COPY, and a reconciliation publishes an import's results by flagging the
--- import, rewriting only the lines whose result changed. recon_line stays, as a view
+-- import, rewriting only the lines whose result changed. The difference from the
+-- expected fee is not stored: it is the billed amount less the expected. recon_line stays, as a view
 -- of the published results with the columns it always had.
 ALTER TABLE bill_row
 	ADD COLUMN res_waybill_id        bigint,
 	ADD COLUMN res_class             text,
 	ADD COLUMN res_expected_fen      bigint,
-	ADD COLUMN res_diff_fen          bigint,
 	ADD COLUMN res_expected_charge_g bigint,
 	ADD COLUMN res_tariff_id         bigint;
 
@@ -23,7 +23,7 @@ ALTER TABLE bill_import
 	ADD COLUMN pre_unbilled bytea;
 
 UPDATE bill_row r SET res_waybill_id = l.waybill_id, res_class = l.class, res_expected_fen = l.expected_fen,
-	res_diff_fen = l.diff_fen, res_expected_charge_g = l.expected_charge_g, res_tariff_id = l.tariff_id
+	res_expected_charge_g = l.expected_charge_g, res_tariff_id = l.tariff_id
 FROM recon_line l WHERE l.import_id = r.import_id AND l.row_no = r.row_no;
 UPDATE bill_import SET published = true WHERE id IN (SELECT DISTINCT import_id FROM recon_line);
 DROP TABLE recon_line;
@@ -33,7 +33,7 @@ DROP TABLE recon_line;
 -- publishes (a unique index cannot see which imports are published).
 CREATE VIEW recon_line AS
 SELECT r.import_id, r.row_no, i.carrier, i.account, i.period, r.res_waybill_id AS waybill_id, r.res_class AS class,
-       r.total_fen AS billed_fen, r.res_expected_fen AS expected_fen, r.res_diff_fen AS diff_fen,
+       r.total_fen AS billed_fen, r.res_expected_fen AS expected_fen, r.total_fen - r.res_expected_fen AS diff_fen,
        coalesce(r.charge_g, 0) AS billed_charge_g, r.res_expected_charge_g AS expected_charge_g, r.res_tariff_id AS tariff_id
 FROM bill_row r JOIN bill_import i ON i.id = r.import_id
 WHERE i.published AND r.res_class IS NOT NULL AND r.error IS NULL AND r.known_in IS NULL;
