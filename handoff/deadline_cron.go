@@ -14,7 +14,7 @@ import (
 // from killing the hall; SkipIfStillRunning drops a tick while a long sweep (a backlog
 // after downtime) is still at work, instead of stacking sweeps up.
 func (d *Deadlines) runSweeper(ctx context.Context) error {
-	if d.n.opt.DB == nil {
+	if d.n.opt.DB == nil || d.manual {
 		<-ctx.Done()
 		return nil
 	}

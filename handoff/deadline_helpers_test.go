@@ -77,11 +77,9 @@ func startClockHall(t testing.TB, code string, cfg bus.Config, o clockHall) *tes
 	}
 	d := n.Deadlines()
 	if !o.autoSweep {
-		// The test sweeps and notifies by hand: a cron tick once a year, and a notifier
-		// that no sweep wakes and that looks once a day.
-		d.Tick = "0 0 0 1 1 *"
-		d.NotifyEvery = 24 * time.Hour
-		d.wake = nil
+		// The test sweeps and notifies by hand: nothing runs in the background, not
+		// even the sweep and the notification at start-up.
+		d.manual = true
 	}
 	if o.notifier != nil {
 		d.UseNotifier(o.notifier)

@@ -21,7 +21,7 @@ const (
 // deadline_alerts table: an alert committed by the sweep is delivered even if the node
 // stopped right after, and a webhook that is down delays delivery without losing it.
 func (d *Deadlines) runNotifier(ctx context.Context) error {
-	if d.n.opt.DB == nil {
+	if d.n.opt.DB == nil || d.manual {
 		<-ctx.Done()
 		return nil
 	}
