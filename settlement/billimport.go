@@ -330,6 +330,7 @@ type stager struct {
 	seen     map[[16]byte]int32 // occurrences so far of each fingerprint: 20 bytes a line, not the line
 	firstFP  [][16]byte         // by waybill index: the fingerprint of the first line naming it
 	inSeen   []bool             // by waybill index: firstFP is counted in seen
+	allSeen  bool               // every firstFP is counted in seen
 	sum      hash.Hash
 	pre      *preClassifier
 	err      error
@@ -426,6 +427,16 @@ func (s *stager) rawLine() (string, bool) {
 func (s *stager) occurrence(fp [16]byte, idx int32, hit, first bool) int32 {
 	if s.seen == nil {
 		s.seen = map[[16]byte]int32{}
+	}
+	if s.pre.failed && !s.allSeen {
+		// The classifier lost its waybills midway: from here every line goes through
+		// the map, which must then count the first lines kept in firstFP.
+		s.allSeen = true
+		for i := range s.firstFP {
+			if s.pre.seen[i] && !s.inSeen[i] {
+				s.seen[s.firstFP[i]], s.inSeen[i] = 1, true
+			}
+		}
 	}
 	if n := s.pre.waybills(); hit && int(idx) >= len(s.firstFP) {
 		s.firstFP = append(s.firstFP, make([][16]byte, n-len(s.firstFP))...)

@@ -329,8 +329,8 @@ func (p *preClassifier) receive() bool {
 		return false
 	}
 	ws := &p.wb
-	if len(ws.nos)+len(b.nos) > math.MaxUint32 {
-		p.failed = true
+	if p.failed || len(ws.nos)+len(b.nos) > math.MaxUint32 {
+		p.failed = true // the rest is drained, not kept
 		return true
 	}
 	for _, w := range b.wbs {
@@ -354,7 +354,7 @@ func (p *preClassifier) locate(no string) (idx int32, hit, first bool) {
 		return 0, false, false
 	}
 	ws := &p.wb
-	for {
+	for !p.failed {
 		if n := ws.next; int(n) < len(ws.wbs) {
 			if !ws.numbered(n, no) {
 				break
