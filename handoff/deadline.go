@@ -33,9 +33,9 @@ type Deadlines struct {
 	wake     chan struct{} // a sweep that fired wakes the notifier
 	// manual leaves sweeping and notifying to SweepOnce and NotifyOnce: tests that
 	// drive the clock call them, and a background run at start-up would race them.
-	manual bool
-	calMu    sync.Mutex    // serialises calendar refreshes
-	calSeen  string        // fingerprint of workcal_years last loaded
+	manual  bool
+	calMu   sync.Mutex // serialises calendar refreshes
+	calSeen string     // fingerprint of workcal_years last loaded
 }
 
 type notifierBox struct{ Notifier }

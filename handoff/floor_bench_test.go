@@ -181,23 +181,34 @@ func cpuTime() time.Duration {
 // floorCommitRate is pg.CommitRate on a durable private cluster, as the hand-off
 // benchmark measures it.
 func floorCommitRate(ctx context.Context, b *testing.B) float64 {
-	dir, err := os.MkdirTemp("", "tongban-bench-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	_ = os.Chmod(dir, 0o755)
-	cl, err := pg.StartCluster(ctx, dir+"/pg", pg.ClusterOptions{Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cl.Stop()
-	if err := cl.CreateDatabase(ctx, "bench_commit"); err != nil {
-		b.Fatal(err)
-	}
+	cl := durableCluster(ctx, b, "bench_commit")
 	rate, err := pg.CommitRate(ctx, cl.DSN("bench_commit"), 8, 15*time.Second)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return rate
+}
+
+// durableCluster starts a private cluster with fsync on, as `tongban bench` uses (the
+// test clusters run without it, which would make a commit-rate yardstick meaningless),
+// with the named databases; it stops when the benchmark ends.
+func durableCluster(ctx context.Context, b *testing.B, dbs ...string) *pg.Cluster {
+	b.Helper()
+	dir, err := os.MkdirTemp("", "tongban-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	_ = os.Chmod(dir, 0o755)
+	cl, err := pg.StartCluster(ctx, dir+"/pg", pg.ClusterOptions{Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(cl.Stop)
+	for _, db := range dbs {
+		if err := cl.CreateDatabase(ctx, db); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return cl
 }

@@ -6,9 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,24 +41,7 @@ func BenchmarkCallbackIngest(b *testing.B) {
 	if _, err := bus.EnsureTopics(ctx, w.bus, bus.DefaultTopics([]string{gz, fs}, 4, 1)); err != nil {
 		b.Fatal(err)
 	}
-	// A durable cluster, as `tongban bench` uses: the test clusters run without fsync,
-	// which would make the yardstick meaningless.
-	dir, err := os.MkdirTemp("", "tongban-bench-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	_ = os.Chmod(dir, 0o755)
-	cl, err := pg.StartCluster(ctx, dir+"/pg", pg.ClusterOptions{Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cl.Stop()
-	for _, db := range []string{"bench_hall", "bench_commit"} {
-		if err := cl.CreateDatabase(ctx, db); err != nil {
-			b.Fatal(err)
-		}
-	}
+	cl := durableCluster(ctx, b, "bench_hall", "bench_commit")
 	pool, err := pg.Open(ctx, cl.DSN("bench_hall"), 40)
 	if err != nil {
 		b.Fatal(err)
