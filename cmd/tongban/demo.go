@@ -68,7 +68,9 @@ func runDemo(ctx context.Context, args []string) error {
 	// route pushes come back to that hall's callback route.
 	simAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.BasePort+len(cfg.Halls)+2))
 	simURL := "http://" + simAddr
-	simCfg, err := simConfig(config.CourierSim{TimeScale: 3600, Seed: 1})
+	// A seed of its own each run: the halls' databases outlive a demo, and a simulator
+	// numbering its waybills as the last run did would hand out numbers they already hold.
+	simCfg, err := simConfig(config.CourierSim{TimeScale: 3600, Seed: time.Now().UnixNano()})
 	if err != nil {
 		return err
 	}
