@@ -22,6 +22,18 @@ import (
 func courierHalls(t *testing.T, before func(a *testHall)) (a, b *testHall) {
 	t.Helper()
 	w, start := newParcelHalls(t)
+	setup := pushOnlySF(t)
+	if before != nil {
+		before(w.a)
+	}
+	start(setup)
+	return w.a, w.b
+}
+
+// pushOnlySF is the origin's SF account for tests that push routes themselves: no
+// carrier is reachable, so nothing is ordered or polled.
+func pushOnlySF(t testing.TB) *CourierSetup {
+	t.Helper()
 	cfg := courier.DefaultConfig()
 	cfg.PollInterval = time.Hour
 	setup, err := NewCourierSetup(cfg, CourierAccounts{SF: &sf.Config{PartnerID: simPartner, CheckWord: simCheckWord,
@@ -29,11 +41,7 @@ func courierHalls(t *testing.T, before func(a *testHall)) (a, b *testHall) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if before != nil {
-		before(w.a)
-	}
-	start(setup)
-	return w.a, w.b
+	return setup
 }
 
 // shippedCases accepts, packages and dispatches n cases at the origin with typed SF

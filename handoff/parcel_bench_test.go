@@ -55,14 +55,7 @@ func BenchmarkCallbackIngest(b *testing.B) {
 		b.Fatal(err)
 	}
 	a, run := w.hallOn(b, gz, pool)
-	cfg := courier.DefaultConfig()
-	cfg.PollInterval = time.Hour
-	setup, err := NewCourierSetup(cfg, CourierAccounts{SF: &sf.Config{PartnerID: simPartner, CheckWord: simCheckWord,
-		MonthlyCard: "7551234567", Client: courier.ClientConfig{BaseURL: "http://127.0.0.1:1/sf"}}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	a.Parcels().Use(setup)
+	a.Parcels().Use(pushOnlySF(b))
 	// The partner is not running (its work would share this machine), but packages
 	// are sealed for it, so it needs its keys registered.
 	_, partnerPriv, _ := ed25519.GenerateKey(rand.Reader)

@@ -43,13 +43,14 @@ func (n *Node) publicRoute(pattern string, h apiFunc) { n.register(pattern, true
 func (n *Node) register(pattern string, isPublic bool, roles []auth.Role, h apiFunc) {
 	n.routes = append(n.routes, pattern)
 	n.access[pattern] = routeAccess{public: isPublic, roles: roles}
+	bill := pattern == "POST /api/v1/imports"
 	limit := int64(1 << 20)
-	if pattern == "POST /api/v1/imports" {
+	if bill {
 		limit = maxBill
 	}
 	n.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w, r)
-		if limit == maxBill {
+		if bill {
 			web.LongUpload(w, billUploadTime)
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
