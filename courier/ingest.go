@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,8 +63,11 @@ type IngestOptions struct {
 	Now func() time.Time
 	// MaxBatch bounds the callbacks one transaction takes. Default 256.
 	MaxBatch int
-	// Workers is how many batches may commit at once. Default 4.
+	// Workers is how many batches may commit at once. Default 3.
 	Workers int
+	// Linger is how long a batch waits for more callbacks while another batch is
+	// committing. Default 3ms; negative for none.
+	Linger time.Duration
 	// OnAdvance runs inside the batch's transaction with every parcel whose status
 	// moved, so what it writes (incidents, case timeline) commits with the events.
 	OnAdvance func(ctx context.Context, tx pgx.Tx, adv []Advance) error
@@ -88,6 +92,7 @@ type Ingester struct {
 	db   *pgxpool.Pool
 	opt  IngestOptions
 	reqs chan *ingestReq
+	busy atomic.Int32 // batches committing now
 }
 
 type ingestReq struct {
@@ -106,7 +111,10 @@ func NewIngester(db *pgxpool.Pool, opt IngestOptions) *Ingester {
 		opt.MaxBatch = 256
 	}
 	if opt.Workers <= 0 {
-		opt.Workers = 4
+		opt.Workers = 3
+	}
+	if opt.Linger == 0 {
+		opt.Linger = 3 * time.Millisecond
 	}
 	return &Ingester{db: db, opt: opt, reqs: make(chan *ingestReq, opt.MaxBatch*opt.Workers)}
 }
@@ -162,16 +170,8 @@ func (in *Ingester) loop(ctx context.Context) {
 			return
 		case first = <-in.reqs:
 		}
-		batch := []*ingestReq{first}
-	gather:
-		for len(batch) < in.opt.MaxBatch {
-			select {
-			case r := <-in.reqs:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
+		batch := in.gather(first)
+		in.busy.Add(1)
 		cbs := make([]Callback, len(batch))
 		for i, r := range batch {
 			cbs[i] = r.cb
@@ -184,7 +184,41 @@ func (in *Ingester) loop(ctx context.Context) {
 			r.err = err
 			close(r.done)
 		}
+		in.busy.Add(-1)
 	}
+}
+
+// gather takes the callbacks queued behind first, up to MaxBatch. While another
+// batch is committing, it lingers for more: a worker that took only the few pushes
+// queued at that instant would pay a transaction's fixed cost for each of them.
+// With every other worker idle it goes at once, so a quiet hall answers without
+// delay.
+func (in *Ingester) gather(first *ingestReq) []*ingestReq {
+	batch := []*ingestReq{first}
+	var linger <-chan time.Time
+	if in.opt.Linger > 0 && in.busy.Load() > 0 {
+		t := time.NewTimer(in.opt.Linger)
+		defer t.Stop()
+		linger = t.C
+	}
+	for len(batch) < in.opt.MaxBatch {
+		select {
+		case r := <-in.reqs:
+			batch = append(batch, r)
+			continue
+		default:
+		}
+		if linger == nil {
+			return batch
+		}
+		select {
+		case r := <-in.reqs:
+			batch = append(batch, r)
+		case <-linger:
+			return batch
+		}
+	}
+	return batch
 }
 
 // IngestBatch stores callbacks in one transaction and returns a result per callback.
@@ -468,7 +502,11 @@ func (in *Ingester) fold(fresh []pendingEvent, parcels map[string]Parcel, heads 
 	return adv, links, nil
 }
 
-// updateParcels writes the folded parcels back in one statement.
+// updateParcels writes the folded parcels back in one statement. The join on unnest
+// also names the ids with = ANY, which lets the planner fetch the rows through the
+// primary key: it cannot see how many rows unnest gives and, on a table it thinks
+// small, hashes a scan of all of it instead. The batch statements of the case moves
+// and timers do the same.
 func updateParcels(w *pg.Writes, adv []Advance, heads map[uuid.UUID]chainHead, now time.Time) {
 	if len(adv) == 0 {
 		return
@@ -491,7 +529,7 @@ func updateParcels(w *pg.Writes, adv []Advance, heads map[uuid.UUID]chainHead, n
 		progress_at = u.progress_at, pending_move = u.pending_move, custody_seq = u.seq, custody_hash = u.hash, updated_at = $9
 		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::int[], $8::text[])
 			AS u(id, status, raw_code, last_event_at, progress_at, pending_move, seq, hash)
-		WHERE p.id = u.id`,
+		WHERE p.id = u.id AND p.id = ANY($1)`,
 		pg.UUIDs(ids), sts, codes, lasts, progress, moves, seqs, hashes, now)
 }
 

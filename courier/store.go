@@ -192,8 +192,10 @@ type StoredEvent struct {
 
 // EventsOf lists the events of the parcels, oldest first.
 func EventsOf(ctx context.Context, db DB, parcelIDs []uuid.UUID) ([]StoredEvent, error) {
-	rows, err := db.Query(ctx, `SELECT parcel_id, carrier, waybill, status, raw_code, raw_text, at, location, source, received_at
-		FROM parcel_events WHERE parcel_id = ANY($1) ORDER BY parcel_id, at, id`, parcelIDs)
+	// Through the parcels' waybills, the leading column of the events' key.
+	rows, err := db.Query(ctx, `SELECT e.parcel_id, e.carrier, e.waybill, e.status, e.raw_code, e.raw_text, e.at, e.location, e.source, e.received_at
+		FROM parcels p JOIN parcel_events e ON e.waybill = p.waybill AND e.parcel_id = p.id
+		WHERE p.id = ANY($1) ORDER BY e.parcel_id, e.at, e.raw_code`, parcelIDs)
 	if err != nil {
 		return nil, fmt.Errorf("courier: events: %w", err)
 	}

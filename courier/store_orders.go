@@ -87,7 +87,7 @@ func ClearPendingMoves(ctx context.Context, db DB, parcels []Parcel) error {
 		ids[i], stages[i] = p.ID, p.PendingMove
 	}
 	_, err := db.Exec(ctx, `UPDATE parcels p SET pending_move = NULL FROM unnest($1::uuid[], $2::text[]) AS u(id, stage)
-		WHERE p.id = u.id AND p.pending_move = u.stage`, pg.UUIDs(ids), stages)
+		WHERE p.id = u.id AND p.id = ANY($1) AND p.pending_move = u.stage`, pg.UUIDs(ids), stages)
 	if err != nil {
 		return fmt.Errorf("courier: clear pending moves: %w", err)
 	}

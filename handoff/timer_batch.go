@@ -68,7 +68,7 @@ func (d *Deadlines) onTransitions(ctx context.Context, tx pgx.Tx, ts []Transitio
 		w.Add("handoff: close timers", `UPDATE timers t SET state = 'closed', closed_at = u.at, fire_at = NULL,
 				outcome = CASE WHEN u.at < t.due_at THEN 'met' ELSE 'late' END
 			FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS u(id, at, state)
-			WHERE t.id = u.id AND t.state = u.state`, ids, ats, states)
+			WHERE t.id = u.id AND t.id = ANY($1) AND t.state = u.state`, ids, ats, states)
 	}
 	var timers []newTimerRow
 	for _, t := range opening {
@@ -118,7 +118,8 @@ func (d *Deadlines) readForTransitions(ctx context.Context, tx pgx.Tx, closing t
 	if len(closing.cases) > 0 {
 		// No condition on the state here either, for the same reason.
 		b.Queue(`SELECT t.id, t.case_id, t.kind, t.state, u.at FROM timers t
-			JOIN unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(case_id, kind, at) ON t.case_id = u.case_id AND t.kind = u.kind`,
+			JOIN unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(case_id, kind, at) ON t.case_id = u.case_id AND t.kind = u.kind
+			WHERE t.case_id = ANY($1)`,
 			pg.UUIDs(closing.cases), closing.kinds, closing.ats).Query(func(rows pgx.Rows) error {
 			var err error
 			r.open, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (closingTimer, error) {

@@ -164,7 +164,7 @@ func (n *Node) moveLockedMany(ctx context.Context, tx pgx.Tx, moves []caseMove) 
 	var b pgx.Batch
 	b.Queue(`UPDATE cases c SET state = u.to_state, out_seq = u.seq, state_changed_at = $5, updated_at = $5
 		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[]) AS u(id, from_state, to_state, seq)
-		WHERE c.id = u.id AND c.state = u.from_state RETURNING c.id`, pg.UUIDs(ids), from, to, seqs, now)
+		WHERE c.id = u.id AND c.id = ANY($1) AND c.state = u.from_state RETURNING c.id`, pg.UUIDs(ids), from, to, seqs, now)
 	msgIDs, err := n.enqueue(&b, msgs...)
 	if err != nil {
 		return nil, err
