@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/tongban/tongban/courier"
 	"github.com/tongban/tongban/courier/sf"
 	"github.com/tongban/tongban/internal/bus"
+	"github.com/tongban/tongban/internal/node"
 	"github.com/tongban/tongban/internal/pg"
 )
 
@@ -32,6 +34,8 @@ import (
 func BenchmarkCallbackIngest(b *testing.B) {
 	const cases, clients = 1000, 64
 	ctx := context.Background()
+	// The hall runs with the collector setting the tongban binary gives its nodes.
+	defer debug.SetGCPercent(debug.SetGCPercent(node.NodeGCPercent))
 	e, err := bus.StartEmbedded(ctx)
 	if err != nil {
 		b.Fatal(err)

@@ -52,6 +52,7 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
+	node.TuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := cmd.run(ctx, os.Args[2:])
 	stop()
