@@ -15,14 +15,9 @@ import (
 // set, still caps it.
 const NodeGCPercent = 400
 
-// TuneGC applies NodeGCPercent when the environment has no GOGC, and returns the
-// percent in force.
-func TuneGC() int {
-	if v, ok := os.LookupEnv("GOGC"); ok && v != "" {
-		p := debug.SetGCPercent(100)
-		debug.SetGCPercent(p)
-		return p
+// TuneGC applies NodeGCPercent unless the environment sets GOGC.
+func TuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(NodeGCPercent)
 	}
-	debug.SetGCPercent(NodeGCPercent)
-	return NodeGCPercent
 }
