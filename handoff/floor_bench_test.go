@@ -200,7 +200,11 @@ func durableCluster(ctx context.Context, b *testing.B, dbs ...string) *pg.Cluste
 	}
 	b.Cleanup(func() { os.RemoveAll(dir) })
 	_ = os.Chmod(dir, 0o755)
-	cl, err := pg.StartCluster(ctx, dir+"/pg", pg.ClusterOptions{Log: slog.New(slog.DiscardHandler)})
+	opt := pg.ClusterOptions{Log: slog.New(slog.DiscardHandler)}
+	if profileDir() != "" {
+		opt.Settings = []string{"shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"}
+	}
+	cl, err := pg.StartCluster(ctx, dir+"/pg", opt)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -108,6 +108,7 @@ func BenchmarkCallbackIngest(b *testing.B) {
 	var refused atomic.Int64
 	var firstRefusal atomic.Value
 	b.ResetTimer()
+	prof := startProfile(ctx, b, pool)
 	start := time.Now()
 	next.Store(0)
 	runParallel(clients, func() {
@@ -145,6 +146,7 @@ func BenchmarkCallbackIngest(b *testing.B) {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
+	prof.stop(ctx)
 	events := float64(cases * len(steps))
 	eps := events / elapsed.Seconds()
 	var batches int

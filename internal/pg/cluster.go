@@ -41,7 +41,10 @@ type ClusterOptions struct {
 	Fast bool
 	// MaxConnections defaults to 200.
 	MaxConnections int
-	Log            *slog.Logger
+	// Settings are extra server settings, name=value, for example
+	// shared_preload_libraries=pg_stat_statements when a benchmark is profiled.
+	Settings []string
+	Log      *slog.Logger
 }
 
 // FindBin locates a PostgreSQL server binary: TONGBAN_PG_BIN, then PATH, then the newest
@@ -133,6 +136,9 @@ func StartCluster(ctx context.Context, dir string, opt ClusterOptions) (*Cluster
 		"-c", "shared_buffers=128MB"}
 	if opt.Fast {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	for _, s := range opt.Settings {
+		args = append(args, "-c", s)
 	}
 	logf, err := os.OpenFile(filepath.Join(dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {

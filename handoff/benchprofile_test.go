@@ -1,0 +1,145 @@
+package handoff
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Benchmarks that measure against the commit rate can profile their measured
+// window: with TONGBAN_BENCH_PROFILE=DIR, durableCluster loads pg_stat_statements and
+// the window writes DIR/cpu.pprof (this process), DIR/statements.txt (the server's
+// statements by total time, and each table's row counts) and prints one line with
+// the CPU time this process and the PostgreSQL processes spent in it. Execution
+// times include waiting for a core on a loaded machine; with one ingestion worker
+// they come close to CPU time.
+
+func profileDir() string { return os.Getenv("TONGBAN_BENCH_PROFILE") }
+
+type benchProfile struct {
+	b       *testing.B
+	db      *pgxpool.Pool
+	dir     string
+	cpu     *os.File
+	self0   time.Duration
+	server0 time.Duration
+}
+
+// startProfile starts profiling the window, or returns nil when not asked to.
+func startProfile(ctx context.Context, b *testing.B, db *pgxpool.Pool) *benchProfile {
+	dir := profileDir()
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for _, q := range []string{`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`, `SELECT pg_stat_statements_reset()`, `SELECT pg_stat_reset()`} {
+		if _, err := db.Exec(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	f, err := os.Create(filepath.Join(dir, "cpu.pprof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return &benchProfile{b: b, db: db, dir: dir, cpu: f, self0: processCPU(), server0: serverCPU()}
+}
+
+// stop ends the window: it writes the statements and prints the CPU line.
+func (p *benchProfile) stop(ctx context.Context) {
+	if p == nil {
+		return
+	}
+	pprof.StopCPUProfile()
+	p.cpu.Close()
+	self, server := processCPU()-p.self0, serverCPU()-p.server0
+	var out strings.Builder
+	rows, err := p.db.Query(ctx, `SELECT calls, rows, total_exec_time, regexp_replace(query, '\s+', ' ', 'g')
+		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 40`)
+	if err != nil {
+		p.b.Fatal(err)
+	}
+	for rows.Next() {
+		var calls, n int64
+		var ms float64
+		var q string
+		if err := rows.Scan(&calls, &n, &ms, &q); err != nil {
+			p.b.Fatal(err)
+		}
+		fmt.Fprintf(&out, "%9.1f ms %7d calls %8d rows  %.160s\n", ms, calls, n, q)
+	}
+	rows.Close()
+	// Backends report their table counters at most once a second, and an idle one
+	// only after ten: these are the counts reported so far, a sample of the window.
+	rows, err = p.db.Query(ctx, `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+		WHERE n_tup_ins + n_tup_upd > 0 ORDER BY relname`)
+	if err != nil {
+		p.b.Fatal(err)
+	}
+	out.WriteString("\ntable (as reported so far)  inserted  updated  of which heap-only\n")
+	for rows.Next() {
+		var name string
+		var ins, upd, hot int64
+		if err := rows.Scan(&name, &ins, &upd, &hot); err != nil {
+			p.b.Fatal(err)
+		}
+		fmt.Fprintf(&out, "%-26s %9d %8d %8d\n", name, ins, upd, hot)
+	}
+	rows.Close()
+	if err := os.WriteFile(filepath.Join(p.dir, "statements.txt"), []byte(out.String()), 0o644); err != nil {
+		p.b.Fatal(err)
+	}
+	fmt.Printf("PROFILE process_cpu_s=%.2f postgres_cpu_s=%.2f (files in %s)\n", self.Seconds(), server.Seconds(), p.dir)
+}
+
+// processCPU is the user and system time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverCPU is the user and system time of every process named postgres, from /proc.
+func serverCPU() time.Duration {
+	ents, _ := os.ReadDir("/proc")
+	var ticks float64
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		comm, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+		if strings.TrimSpace(string(comm)) != "postgres" {
+			continue
+		}
+		stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		s := string(stat)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 || i+2 > len(s) {
+			continue
+		}
+		f := strings.Fields(s[i+2:])
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseFloat(f[11], 64)
+		k, _ := strconv.ParseFloat(f[12], 64)
+		ticks += u + k
+	}
+	// Linux reports these in clock ticks, 100 a second on every architecture Go runs on.
+	return time.Duration(ticks * float64(time.Second) / 100)
+}
