@@ -202,14 +202,14 @@ func (in *Ingester) gather(first *ingestReq) []*ingestReq {
 		linger = t.C
 	}
 	for len(batch) < in.opt.MaxBatch {
-		select {
-		case r := <-in.reqs:
-			batch = append(batch, r)
-			continue
-		default:
-		}
 		if linger == nil {
-			return batch
+			select {
+			case r := <-in.reqs:
+				batch = append(batch, r)
+			default:
+				return batch
+			}
+			continue
 		}
 		select {
 		case r := <-in.reqs:
