@@ -139,8 +139,8 @@ func (n *Node) listCases(w http.ResponseWriter, r *http.Request) error {
 	}
 	rows, err := n.opt.DB.Query(r.Context(), `SELECT `+caseCols+` FROM cases
 		WHERE ($1 = '' OR ($1 = 'outgoing' AND origin = $4) OR ($1 = 'incoming' AND destination = $4))
-		  AND ($2 = '' OR state = $2) AND ($5 = '' OR id_hash = $5) AND (origin = $4 OR destination = $4)
-		ORDER BY intake_at DESC, id DESC LIMIT $3`, dir, state, limit, n.opt.Code, idHash)
+		  AND ($2 = '' OR state = $2) AND ($5 = '' OR id_hash = $5) AND (origin = $4 OR destination = $4)`+
+		openOnly([]State{State(state)})+` ORDER BY intake_at DESC, id DESC LIMIT $3`, dir, state, limit, n.opt.Code, idHash)
 	if err != nil {
 		return err
 	}

@@ -43,8 +43,8 @@ func (n *Node) caseList(ctx context.Context, dir string, states []State, q strin
 	rows, err := n.opt.DB.Query(ctx, `SELECT `+caseCols+` FROM cases
 		WHERE ($1 = '' OR ($1 = 'outgoing' AND origin = $4) OR ($1 = 'incoming' AND destination = $4))
 		  AND (cardinality($2::text[]) = 0 OR state = ANY($2)) AND (origin = $4 OR destination = $4)
-		  AND ($5 = '' OR case_no = $5 OR waybill = $5 OR seal_no = $5 OR matter_name ILIKE '%' || $5 || '%')
-		ORDER BY intake_at DESC, id DESC LIMIT $3`, dir, ss, limit, n.opt.Code, q)
+		  AND ($5 = '' OR case_no = $5 OR waybill = $5 OR seal_no = $5 OR matter_name ILIKE '%' || $5 || '%')`+
+		openOnly(states)+` ORDER BY intake_at DESC, id DESC LIMIT $3`, dir, ss, limit, n.opt.Code, q)
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,22 @@ var rank = map[State]int{
 // Open reports whether the case can still move.
 func (s State) Open() bool { return s != Closed && s != Withdrawn }
 
+// openOnly is the condition that lets a list of cases in the given states walk only
+// the index of open cases (cases_newest_open), or "" when some state asked for is not
+// open or none is asked for. The planner uses a partial index only for a condition
+// written in the statement, not for one that depends on a parameter.
+func openOnly(states []State) string {
+	for _, s := range states {
+		if !s.Known() || !s.Open() {
+			return ""
+		}
+	}
+	if len(states) == 0 {
+		return ""
+	}
+	return " AND open"
+}
+
 // Known reports whether s is a state of the machine.
 func (s State) Known() bool { _, ok := rank[s]; return ok }
 
