@@ -139,9 +139,17 @@ func insertLinks(w *pg.Writes, links map[uuid.UUID][]StoredLink) {
 		pg.UUIDs(ids), seqs, ats, kinds, bodies, prevs, hashes)
 }
 
-// Custody reads a parcel's chain in order.
+// Custody reads a parcel's chain in order: the halls' steps from custody_links and
+// the courier's events, which carry their links themselves, from parcel_events
+// (through the parcel's waybill, the leading column of the events' key; a parcel's
+// waybill never changes once set).
 func Custody(ctx context.Context, db DB, parcelID uuid.UUID) ([]StoredLink, error) {
-	rows, err := db.Query(ctx, `SELECT seq, at, kind, body, prev_hash, hash FROM custody_links WHERE parcel_id = $1 ORDER BY seq`, parcelID)
+	rows, err := db.Query(ctx, `SELECT seq, at, kind, body, prev_hash, hash FROM custody_links WHERE parcel_id = $1
+		UNION ALL
+		SELECT e.seq, e.at, $2 || e.status, e.body, e.prev_hash, e.hash
+		FROM parcels p JOIN parcel_events e ON e.waybill = p.waybill AND e.parcel_id = p.id
+		WHERE p.id = $1 AND e.seq IS NOT NULL
+		ORDER BY seq`, parcelID, CourierLink(""))
 	if err != nil {
 		return nil, fmt.Errorf("courier: custody: %w", err)
 	}

@@ -45,14 +45,16 @@ func FormatLocalTime(t time.Time) string { return t.In(Shanghai).Format(LocalTim
 // SortEvents orders events by waybill, then time, then rank, so that a parcel's
 // history reads in order even when the carrier sent it shuffled.
 func SortEvents(evs []Event) {
-	sort.SliceStable(evs, func(i, j int) bool {
-		a, b := evs[i], evs[j]
-		if a.Waybill != b.Waybill {
-			return a.Waybill < b.Waybill
-		}
-		if !a.At.Equal(b.At) {
-			return a.At.Before(b.At)
-		}
-		return a.Status.Rank() < b.Status.Rank()
-	})
+	sort.SliceStable(evs, func(i, j int) bool { return eventBefore(evs[i], evs[j]) })
+}
+
+// eventBefore is SortEvents' order: by waybill, then carrier time, then status rank.
+func eventBefore(a, b Event) bool {
+	if a.Waybill != b.Waybill {
+		return a.Waybill < b.Waybill
+	}
+	if !a.At.Equal(b.At) {
+		return a.At.Before(b.At)
+	}
+	return a.Status.Rank() < b.Status.Rank()
 }

@@ -267,10 +267,10 @@ type pendingEvent struct {
 	source   string
 }
 
-// ingestTx does the work of a batch: dedupe and insert events, fold them into their
-// parcels' statuses (never backwards), chain them into custody, record the
-// callbacks, and let Settle make the case moves the parcels owe. Every table is
-// written with one statement per batch.
+// ingestTx does the work of a batch: dedupe the events, fold them into their
+// parcels' statuses (never backwards), chain them into custody and store them,
+// record the callbacks, and let Settle make the case moves the parcels owe. Every
+// table is written with one statement per batch.
 func (in *Ingester) ingestTx(ctx context.Context, tx pgx.Tx, cbs []Callback) ([]IngestResult, []Advance, func(), error) {
 	now := in.opt.Now().UTC()
 	res := make([]IngestResult, len(cbs))
@@ -298,14 +298,15 @@ func (in *Ingester) ingestTx(ctx context.Context, tx pgx.Tx, cbs []Callback) ([]
 			waybills[e.Waybill] = true
 		}
 	}
-	// The parcels are locked and the events inserted in one round trip: an event
-	// finds its parcel by waybill itself.
+	// The parcels are locked, and the events already stored looked up, in one round
+	// trip. The lookup runs after the locks are granted, so it sees what a batch that
+	// held them committed.
 	var b pgx.Batch
 	var parcels map[string]Parcel
 	var heads map[uuid.UUID]chainHead
-	var inserted map[eventKey]bool
+	var stored map[eventKey]bool
 	lockByWaybill(&b, waybills, func(p map[string]Parcel, h map[uuid.UUID]chainHead) { parcels, heads = p, h })
-	insertEvents(&b, evs, now, func(k map[eventKey]bool) { inserted = k })
+	storedEvents(&b, evs, func(k map[eventKey]bool) { stored = k })
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, nil, nil, err
 	}
@@ -314,12 +315,12 @@ func (in *Ingester) ingestTx(ctx context.Context, tx pgx.Tx, cbs []Callback) ([]
 		if _, ok := parcels[pe.ev.Waybill]; !ok {
 			res[pe.cb].Unknown++
 		}
-		if inserted[keyOf(pe.ev)] {
+		if !stored[keyOf(pe.ev)] {
 			res[pe.cb].New++
 			fresh = append(fresh, pe)
 		}
 	}
-	adv, links, err := in.fold(fresh, parcels, heads, now)
+	adv, rows, err := in.fold(fresh, parcels, heads, now)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -330,7 +331,7 @@ func (in *Ingester) ingestTx(ctx context.Context, tx pgx.Tx, cbs []Callback) ([]
 	// What is left to write needs no answer: one round trip.
 	var w pg.Writes
 	updateParcels(&w, adv, heads, now)
-	insertLinks(&w, links)
+	insertEvents(&w, rows, now)
 	applyNotices(&w, cbs, now)
 	insertCallbacks(&w, cbs, res, now)
 	if err := w.Send(ctx, tx); err != nil {
@@ -404,73 +405,132 @@ func lockByWaybill(b *pgx.Batch, waybills map[string]bool, got func(map[string]P
 	})
 }
 
-// insertEvents queues the statement that writes the events; the unique key drops
-// what was stored before, and RETURNING tells got which rows are new. An event's
-// parcel is the one with its waybill, if this hall has it.
-func insertEvents(b *pgx.Batch, evs []pendingEvent, now time.Time, got func(map[eventKey]bool)) {
-	inserted := map[eventKey]bool{}
-	got(inserted)
+// storedEvents queues the lookup of the batch's events that are stored already
+// (their key is the table's primary key) and gives their keys to got. Unlike the
+// batch updates it names no waybills with = ANY: the planner probes the key once per
+// event, and an = ANY beside the join went into every probe, each then walking the
+// whole list.
+func storedEvents(b *pgx.Batch, evs []pendingEvent, got func(map[eventKey]bool)) {
+	stored := map[eventKey]bool{}
+	got(stored)
 	if len(evs) == 0 {
 		return
 	}
 	n := len(evs)
-	carriers, wbs, codes, sts, texts, locs, srcs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	wbs, carriers, codes := make([]string, n), make([]string, n), make([]string, n)
 	ats := make([]time.Time, n)
-	cbIDs := make([]uuid.UUID, n)
 	for i, pe := range evs {
-		e := pe.ev
-		carriers[i], wbs[i], codes[i], sts[i], texts[i], locs[i], srcs[i] = e.Carrier, e.Waybill, e.RawCode, string(e.Status), e.RawText, e.Location, pe.source
-		ats[i] = e.At
-		if pe.source == "push" {
-			cbIDs[i] = pe.callback
-		}
+		wbs[i], carriers[i], codes[i], ats[i] = pe.ev.Waybill, pe.ev.Carrier, pe.ev.RawCode, pe.ev.At
 	}
-	b.Queue(`INSERT INTO parcel_events (parcel_id, carrier, waybill, raw_code, at, status, raw_text, location, source, callback_id, received_at)
-		SELECT (SELECT p.id FROM parcels p WHERE p.waybill = u.waybill), u.*, $10::timestamptz
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[])
-			AS u(carrier, waybill, raw_code, at, status, raw_text, location, source, callback_id)
-		ON CONFLICT (carrier, waybill, raw_code, at) DO NOTHING
-		RETURNING carrier, waybill, raw_code, at`,
-		carriers, wbs, codes, ats, sts, texts, locs, srcs, pg.NullUUIDs(cbIDs), now).Query(func(rows pgx.Rows) error {
+	b.Queue(`SELECT e.carrier, e.waybill, e.raw_code, e.at FROM parcel_events e
+		JOIN unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(waybill, carrier, raw_code, at)
+			ON e.waybill = u.waybill AND e.carrier = u.carrier AND e.raw_code = u.raw_code AND e.at = u.at`, wbs, carriers, codes, ats).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var e Event
 			if err := rows.Scan(&e.Carrier, &e.Waybill, &e.RawCode, &e.At); err != nil {
 				return err
 			}
-			inserted[keyOf(e)] = true
+			stored[keyOf(e)] = true
 		}
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("courier: insert events: %w", err)
+			return fmt.Errorf("courier: stored events: %w", err)
 		}
 		return nil
 	})
 }
 
-// fold applies new events to their parcels in carrier-time order. A status moves only
-// forward (Advances); every new event still joins the chain of custody, since a late
-// scan is evidence even when it changes nothing.
-func (in *Ingester) fold(fresh []pendingEvent, parcels map[string]Parcel, heads map[uuid.UUID]chainHead, now time.Time) ([]Advance, map[uuid.UUID][]StoredLink, error) {
-	by := map[string][]Event{}
-	for _, pe := range fresh {
-		if _, ok := parcels[pe.ev.Waybill]; ok {
-			by[pe.ev.Waybill] = append(by[pe.ev.Waybill], pe.ev)
+// eventRow is a new event as stored: with its parcel and its link in the parcel's
+// chain of custody, or neither for a waybill this hall does not know.
+type eventRow struct {
+	pendingEvent
+	parcel uuid.UUID
+	link   StoredLink
+}
+
+// insertEvents writes the new events. Those of known parcels are links of their
+// chains, written in one statement that fails rather than skip one: the parcels are
+// locked, so a clash would be a fault. Those of unknown waybills are written in
+// another, where a concurrent batch may have stored the same event first.
+func insertEvents(w *pg.Writes, rows []eventRow, now time.Time) {
+	var chained, strays []eventRow
+	for _, r := range rows {
+		if r.parcel == uuid.Nil {
+			strays = append(strays, r)
+		} else {
+			chained = append(chained, r)
 		}
 	}
-	wbs := make([]string, 0, len(by))
-	for w := range by {
-		wbs = append(wbs, w)
+	if len(chained) > 0 {
+		n := len(chained)
+		parcels := make([]uuid.UUID, n)
+		seqs := make([]int32, n)
+		bodies := make([][]byte, n)
+		prevs, hashes := make([]string, n), make([]string, n)
+		for i, r := range chained {
+			parcels[i], seqs[i], bodies[i], prevs[i], hashes[i] = r.parcel, int32(r.link.Seq), r.link.Body, r.link.PrevHash, r.link.Hash
+		}
+		cols := eventColumns(chained)
+		w.Add("courier: insert events", `INSERT INTO parcel_events (carrier, waybill, raw_code, at, status, raw_text, location, source,
+			callback_id, parcel_id, seq, body, prev_hash, hash, received_at)
+			SELECT u.*, $15::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+				$7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::int[], $12::bytea[], $13::text[], $14::text[]) AS u`,
+			append(cols, pg.UUIDs(parcels), seqs, bodies, prevs, hashes, now)...)
 	}
-	sort.Strings(wbs)
+	if len(strays) > 0 {
+		w.Add("courier: insert events of unknown waybills", `INSERT INTO parcel_events (carrier, waybill, raw_code, at, status,
+			raw_text, location, source, callback_id, received_at)
+			SELECT u.*, $10::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+				$7::text[], $8::text[], $9::uuid[]) AS u
+			ON CONFLICT DO NOTHING`, append(eventColumns(strays), now)...)
+	}
+}
+
+// eventColumns are the arrays of what the carrier said, in the column order both
+// inserts of insertEvents use: carrier, waybill, raw code, time, status, raw text,
+// location, source and the push that carried it (NULL for a poll).
+func eventColumns(rows []eventRow) []any {
+	n := len(rows)
+	carriers, wbs, codes, sts, texts, locs, srcs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ats := make([]time.Time, n)
+	cbIDs := make([]uuid.UUID, n)
+	for i, r := range rows {
+		e := r.ev
+		carriers[i], wbs[i], codes[i], sts[i], texts[i], locs[i], srcs[i] = e.Carrier, e.Waybill, e.RawCode, string(e.Status), e.RawText, e.Location, r.source
+		ats[i] = e.At
+		if r.source == "push" {
+			cbIDs[i] = r.callback
+		}
+	}
+	return []any{carriers, wbs, codes, ats, sts, texts, locs, srcs, pg.NullUUIDs(cbIDs)}
+}
+
+// fold applies new events to their parcels in carrier-time order. A status moves only
+// forward (Advances); every new event still joins the chain of custody, since a late
+// scan is evidence even when it changes nothing. It returns the parcels that moved or
+// gained links, and every new event as it is to be stored.
+func (in *Ingester) fold(fresh []pendingEvent, parcels map[string]Parcel, heads map[uuid.UUID]chainHead, now time.Time) ([]Advance, []eventRow, error) {
+	sort.SliceStable(fresh, func(i, j int) bool { return eventBefore(fresh[i].ev, fresh[j].ev) })
 	var adv []Advance
-	links := map[uuid.UUID][]StoredLink{}
-	for _, w := range wbs {
-		evs := by[w]
-		SortEvents(evs)
-		p := parcels[w]
-		a := Advance{From: p.Status, Events: evs}
-		moved := false
-		var ls []Link
-		for _, e := range evs {
+	rows := make([]eventRow, 0, len(fresh))
+	for len(fresh) > 0 {
+		n := 1
+		for n < len(fresh) && fresh[n].ev.Waybill == fresh[0].ev.Waybill {
+			n++
+		}
+		group := fresh[:n]
+		fresh = fresh[n:]
+		p, ok := parcels[group[0].ev.Waybill]
+		if !ok {
+			for _, pe := range group {
+				rows = append(rows, eventRow{pendingEvent: pe})
+			}
+			continue
+		}
+		a := Advance{From: p.Status}
+		ls := make([]Link, 0, n)
+		for _, pe := range group {
+			e := pe.ev
+			a.Events = append(a.Events, e)
 			if p.LastEventAt == nil || e.At.After(*p.LastEventAt) {
 				at := e.At
 				p.LastEventAt = &at
@@ -481,25 +541,25 @@ func (in *Ingester) fold(fresh []pendingEvent, parcels map[string]Parcel, heads 
 					p.PendingMove = CaseStage(e.Status)
 					a.Stage = p.PendingMove
 				}
-				p.Status, p.RawCode, p.ProgressAt, moved = e.Status, e.RawCode, now, true
+				p.Status, p.RawCode, p.ProgressAt = e.Status, e.RawCode, now
 			}
 			ls = append(ls, Link{At: e.At, Kind: CourierLink(e.Status), Hall: in.opt.Hall, Actor: "courier:" + e.Carrier,
 				Detail: map[string]any{"waybill": e.Waybill, "raw_code": e.RawCode, "raw_text": e.RawText, "location": e.Location}})
 		}
-		rows, head, err := chainLinks(p.ID, heads[p.ID], ls)
+		links, head, err := chainLinks(p.ID, heads[p.ID], ls)
 		if err != nil {
 			return nil, nil, err
 		}
-		heads[p.ID] = head
-		links[p.ID] = rows
-		p.CustodySeq = head.Seq
-		parcels[w] = p
-		a.Parcel = p
-		if moved || len(ls) > 0 {
-			adv = append(adv, a)
+		for i, pe := range group {
+			rows = append(rows, eventRow{pendingEvent: pe, parcel: p.ID, link: links[i]})
 		}
+		heads[p.ID] = head
+		p.CustodySeq = head.Seq
+		parcels[p.Waybill] = p
+		a.Parcel = p
+		adv = append(adv, a)
 	}
-	return adv, links, nil
+	return adv, rows, nil
 }
 
 // updateParcels writes the folded parcels back in one statement. The join on unnest

@@ -2,6 +2,7 @@ package courier
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -164,5 +165,75 @@ func TestVerifyChainCutEnd(t *testing.T) {
 	}
 	if v := VerifyChain(uuid.New(), links, ""); v.OK || v.BrokenAt != 1 {
 		t.Fatalf("links of another parcel: %+v", v)
+	}
+}
+
+// TestCourierEventsAreLinksOfTheChain covers events stored once, as links of their
+// parcel's chain beside the halls' steps: one chain in seq order across both tables,
+// events as append-only as the links, and an edited event named by verification.
+func TestCourierEventsAreLinksOfTheChain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := storeDB(t)
+	p := newTestParcel(t, db, "SF1400000000003")
+	t0 := time.Date(2025, 3, 3, 10, 0, 0, 0, Shanghai)
+	hall := func(kind string) {
+		t.Helper()
+		if err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+			return AppendCustody(ctx, tx, p.ID, Link{At: t0, Kind: kind, Hall: "440100", Actor: "clerk"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := NewIngester(db, IngestOptions{Hall: "440100"})
+	hall(LinkPackaged)
+	hall(LinkHandedToCourier)
+	stray := ev("SF1499999999999", "50", StatusPickedUp, t0)
+	if _, err := in.IngestBatch(ctx, []Callback{{Carrier: "sf", Body: []byte("x"), Verified: true, Events: []Event{
+		ev(p.Waybill, "31", StatusArrivedCity, t0.Add(20*time.Hour)), ev(p.Waybill, "50", StatusPickedUp, t0.Add(2*time.Hour)), stray}}}); err != nil {
+		t.Fatal(err)
+	}
+	hall(LinkSignedFor)
+
+	links, v, err := VerifyCustody(ctx, db, p.ID)
+	if err != nil || !v.OK {
+		t.Fatalf("chain %+v %v", v, err)
+	}
+	var kinds []string
+	for _, l := range links {
+		kinds = append(kinds, l.Kind)
+	}
+	want := []string{LinkPackaged, LinkHandedToCourier, CourierLink(StatusPickedUp), CourierLink(StatusArrivedCity), LinkSignedFor}
+	if strings.Join(kinds, " ") != strings.Join(want, " ") {
+		t.Fatalf("chain reads %v, want %v", kinds, want)
+	}
+	if links[3].Detail["raw_code"] != "31" || links[3].Actor != "courier:sf" {
+		t.Fatalf("event link %+v", links[3])
+	}
+	var strays int
+	_ = db.QueryRow(ctx, `SELECT count(*) FROM parcel_events WHERE waybill = $1 AND parcel_id IS NULL AND seq IS NULL`, stray.Waybill).Scan(&strays)
+	if strays != 1 {
+		t.Fatalf("%d events of the unknown waybill stored outside any chain, want 1", strays)
+	}
+
+	if _, err := db.Exec(ctx, `UPDATE parcel_events SET raw_text = 'x' WHERE waybill = $1`, p.Waybill); err == nil {
+		t.Fatal("parcel_events accepted an UPDATE")
+	}
+	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `ALTER TABLE parcel_events DISABLE TRIGGER parcel_events_no_change`); err != nil {
+			return err
+		}
+		// Claiming the parcel arrived when the carrier said it was picked up.
+		if _, err := tx.Exec(ctx, `UPDATE parcel_events SET status = 'arrived_city' WHERE waybill = $1 AND raw_code = '50'`, p.Waybill); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `ALTER TABLE parcel_events ENABLE TRIGGER parcel_events_no_change`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, v, _ := VerifyCustody(ctx, db, p.ID); v.OK || v.BrokenAt != 3 {
+		t.Fatalf("edited event: %+v", v)
 	}
 }
