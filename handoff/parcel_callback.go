@@ -45,7 +45,9 @@ func (p *Parcels) callback(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	} else {
-		r2 := r.Clone(r.Context())
+		// A shallow copy: the parser reads the body again and parses the form into
+		// its own request, and nothing else of it changes.
+		r2 := r.WithContext(r.Context())
 		r2.Body = io.NopCloser(bytes.NewReader(body))
 		var verified bool
 		cb.Events, verified, perr = h.ParseCallback(r2)
