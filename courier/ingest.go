@@ -406,10 +406,11 @@ func lockByWaybill(b *pgx.Batch, waybills map[string]bool, got func(map[string]P
 }
 
 // storedEvents queues the lookup of the batch's events that are stored already
-// (their key is the table's primary key) and gives their keys to got. Unlike the
-// batch updates it names no waybills with = ANY: the planner probes the key once per
-// event, and an = ANY beside the join went into every probe, each then walking the
-// whole list.
+// (their key is the table's primary key) and gives their keys to got. Each event
+// probes the key once: a lateral subquery with a limit cannot be turned into a join,
+// which the planner, thinking a growing table small, hashed against a scan of all of
+// it. (An = ANY of the waybills beside a join, as the batch updates have, went into
+// every probe, each then walking the whole list.)
 func storedEvents(b *pgx.Batch, evs []pendingEvent, got func(map[eventKey]bool)) {
 	stored := map[eventKey]bool{}
 	got(stored)
@@ -422,9 +423,11 @@ func storedEvents(b *pgx.Batch, evs []pendingEvent, got func(map[eventKey]bool))
 	for i, pe := range evs {
 		wbs[i], carriers[i], codes[i], ats[i] = pe.ev.Waybill, pe.ev.Carrier, pe.ev.RawCode, pe.ev.At
 	}
-	b.Queue(`SELECT e.carrier, e.waybill, e.raw_code, e.at FROM parcel_events e
-		JOIN unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(waybill, carrier, raw_code, at)
-			ON e.waybill = u.waybill AND e.carrier = u.carrier AND e.raw_code = u.raw_code AND e.at = u.at`, wbs, carriers, codes, ats).Query(func(rows pgx.Rows) error {
+	b.Queue(`SELECT e.carrier, e.waybill, e.raw_code, e.at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(waybill, carrier, raw_code, at)
+		CROSS JOIN LATERAL (SELECT carrier, waybill, raw_code, at FROM parcel_events
+			WHERE waybill = u.waybill AND carrier = u.carrier AND raw_code = u.raw_code AND at = u.at LIMIT 1) e`,
+		wbs, carriers, codes, ats).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var e Event
 			if err := rows.Scan(&e.Carrier, &e.Waybill, &e.RawCode, &e.At); err != nil {

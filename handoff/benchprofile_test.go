@@ -84,19 +84,19 @@ func (p *benchProfile) stop(ctx context.Context) {
 	rows.Close()
 	// Backends report their table counters at most once a second, and an idle one
 	// only after ten: these are the counts reported so far, a sample of the window.
-	rows, err = p.db.Query(ctx, `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
-		WHERE n_tup_ins + n_tup_upd > 0 ORDER BY relname`)
+	rows, err = p.db.Query(ctx, `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, seq_scan, seq_tup_read FROM pg_stat_user_tables
+		WHERE n_tup_ins + n_tup_upd + seq_scan > 0 ORDER BY relname`)
 	if err != nil {
 		p.b.Fatal(err)
 	}
-	out.WriteString("\ntable (as reported so far)  inserted  updated  of which heap-only\n")
+	out.WriteString("\ntable (as reported so far)  inserted  updated  of which heap-only  seq scans  rows they read\n")
 	for rows.Next() {
 		var name string
-		var ins, upd, hot int64
-		if err := rows.Scan(&name, &ins, &upd, &hot); err != nil {
+		var ins, upd, hot, scans, read int64
+		if err := rows.Scan(&name, &ins, &upd, &hot, &scans, &read); err != nil {
 			p.b.Fatal(err)
 		}
-		fmt.Fprintf(&out, "%-26s %9d %8d %8d\n", name, ins, upd, hot)
+		fmt.Fprintf(&out, "%-26s %9d %8d %8d %10d %14d\n", name, ins, upd, hot, scans, read)
 	}
 	rows.Close()
 	if err := os.WriteFile(filepath.Join(p.dir, "statements.txt"), []byte(out.String()), 0o644); err != nil {

@@ -116,10 +116,13 @@ func (d *Deadlines) readForTransitions(ctx context.Context, tx pgx.Tx, closing t
 	r := transitionReads{facts: map[uuid.UUID]caseFacts{}, policies: map[[2]string]Policy{}}
 	var b pgx.Batch
 	if len(closing.cases) > 0 {
-		// No condition on the state here either, for the same reason.
-		b.Queue(`SELECT t.id, t.case_id, t.kind, t.state, u.at FROM timers t
-			JOIN unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(case_id, kind, at) ON t.case_id = u.case_id AND t.kind = u.kind
-			WHERE t.case_id = ANY($1)`,
+		// No condition on the state here either, for the same reason. Each clock is
+		// found through its key, (case, kind): a lateral subquery with a limit is not
+		// turned into a join, which the planner hashed against a scan of every timer.
+		b.Queue(`SELECT t.id, t.case_id, t.kind, t.state, u.at
+			FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(case_id, kind, at)
+			CROSS JOIN LATERAL (SELECT id, case_id, kind, state FROM timers
+				WHERE case_id = u.case_id AND kind = u.kind LIMIT 1) t`,
 			pg.UUIDs(closing.cases), closing.kinds, closing.ats).Query(func(rows pgx.Rows) error {
 			var err error
 			r.open, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (closingTimer, error) {
