@@ -384,8 +384,12 @@ func lockByWaybill(b *pgx.Batch, waybills map[string]bool, got func(map[string]P
 	for w := range waybills {
 		list = append(list, w)
 	}
-	// Locks in id order, so concurrent batches wait for each other instead of deadlocking.
-	b.Queue(`SELECT `+parcelCols+`, custody_hash FROM parcels WHERE waybill = ANY($1) ORDER BY id FOR UPDATE`, list).Query(func(rows pgx.Rows) error {
+	// Locks in waybill order, so concurrent batches wait for each other instead of
+	// deadlocking. Each waybill is one probe of its unique index: as a join or an
+	// = ANY, the planner read the whole table while it was small.
+	sort.Strings(list)
+	b.Queue(`SELECT p.* FROM unnest($1::text[]) AS w(waybill)
+		CROSS JOIN LATERAL (SELECT `+parcelCols+`, custody_hash FROM parcels WHERE waybill = w.waybill FOR UPDATE) p`, list).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var p Parcel
 			var st, hash string
