@@ -43,7 +43,8 @@ func startProfile(ctx context.Context, b *testing.B, db *pgxpool.Pool) *benchPro
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	for _, q := range []string{`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`, `SELECT pg_stat_statements_reset()`, `SELECT pg_stat_reset()`} {
+	for _, q := range []string{`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`, `SELECT pg_stat_statements_reset()`, `SELECT pg_stat_reset()`,
+		`SELECT pg_stat_reset_shared('wal')`} {
 		if _, err := db.Exec(ctx, q); err != nil {
 			b.Fatal(err)
 		}
@@ -102,7 +103,16 @@ func (p *benchProfile) stop(ctx context.Context) {
 	if err := os.WriteFile(filepath.Join(p.dir, "statements.txt"), []byte(out.String()), 0o644); err != nil {
 		p.b.Fatal(err)
 	}
-	fmt.Printf("PROFILE process_cpu_s=%.2f postgres_cpu_s=%.2f (files in %s)\n", self.Seconds(), server.Seconds(), p.dir)
+	// WAL counters are the cluster's, and the window is all it did meanwhile; like the
+	// table counters they are what backends have reported so far (at most once a
+	// second each). Full-page images would mean a checkpoint fell in the window.
+	var walRecords, walFPI, walBytes, walSyncs int64
+	if err := p.db.QueryRow(ctx, `SELECT wal_records, wal_fpi, wal_bytes::bigint, wal_sync FROM pg_stat_wal`).
+		Scan(&walRecords, &walFPI, &walBytes, &walSyncs); err != nil {
+		p.b.Fatal(err)
+	}
+	fmt.Printf("PROFILE process_cpu_s=%.2f postgres_cpu_s=%.2f wal_records=%d wal_fpi=%d wal_kb=%d wal_syncs=%d (files in %s)\n",
+		self.Seconds(), server.Seconds(), walRecords, walFPI, walBytes/1024, walSyncs, p.dir)
 }
 
 // processCPU is the user and system time this process has used.
