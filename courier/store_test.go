@@ -237,3 +237,48 @@ func TestCourierEventsAreLinksOfTheChain(t *testing.T) {
 		t.Fatalf("edited event: %+v", v)
 	}
 }
+
+// TestConcurrentDuplicatesStoreOnce pushes the same events from several batches at
+// once: each known parcel's events are looked up only after its row is locked, so
+// every batch but the first finds them stored and the chain gets each once; an
+// unknown waybill's event meets its duplicate in the key instead.
+func TestConcurrentDuplicatesStoreOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := storeDB(t)
+	p := newTestParcel(t, db, "SF1400000000004")
+	in := NewIngester(db, IngestOptions{Hall: "440100"})
+	t0 := time.Date(2025, 3, 3, 10, 0, 0, 0, Shanghai)
+	evs := []Event{ev(p.Waybill, "50", StatusPickedUp, t0), ev(p.Waybill, "31", StatusArrivedCity, t0.Add(20*time.Hour)),
+		ev(p.Waybill, "80", StatusDelivered, t0.Add(30*time.Hour)), ev("SF1499999999998", "50", StatusPickedUp, t0)}
+	const batches = 8
+	errs := make(chan error, batches)
+	var wg sync.WaitGroup
+	for range batches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := in.IngestBatch(ctx, []Callback{{Carrier: "sf", Body: []byte("x"), Verified: true, Events: evs}})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	links, v, err := VerifyCustody(ctx, db, p.ID)
+	if err != nil || !v.OK || len(links) != 3 {
+		t.Fatalf("chain of %d links %+v %v, want 3 that verify", len(links), v, err)
+	}
+	var stored int
+	_ = db.QueryRow(ctx, `SELECT count(*) FROM parcel_events WHERE waybill = ANY($1)`, []string{p.Waybill, "SF1499999999998"}).Scan(&stored)
+	if stored != 4 {
+		t.Fatalf("%d events stored, want 4", stored)
+	}
+	if got, _ := GetParcel(ctx, db, p.ID); got.Status != StatusDelivered {
+		t.Fatalf("parcel %s", got.Status)
+	}
+}
