@@ -17,11 +17,13 @@ import (
 
 // Benchmarks that measure against the commit rate can profile their measured
 // window: with TONGBAN_BENCH_PROFILE=DIR, durableCluster loads pg_stat_statements and
-// the window writes DIR/cpu.pprof (this process), DIR/statements.txt (the server's
-// statements by total time, and each table's row counts) and prints one line with
-// the CPU time this process and the PostgreSQL processes spent in it. Execution
-// times include waiting for a core on a loaded machine; with one ingestion worker
-// they come close to CPU time.
+// the window writes DIR/cpu.pprof (this process), DIR/allocs-before.pprof and
+// DIR/allocs.pprof (its allocations at the start and the end), DIR/statements.txt
+// (the server's statements by total time, and each table's row counts) and prints
+// one line with the CPU time this process and the PostgreSQL processes spent in it,
+// how the machine's cores spent the window (busy, idle, waiting for the disk, stolen
+// by the host) and the WAL written. Execution times include waiting for a core on a
+// loaded machine; with one ingestion worker they come close to CPU time.
 
 func profileDir() string { return os.Getenv("TONGBAN_BENCH_PROFILE") }
 
@@ -32,6 +34,7 @@ type benchProfile struct {
 	cpu     *os.File
 	self0   time.Duration
 	server0 time.Duration
+	cpus0   cpuTicks
 }
 
 // startProfile starts profiling the window, or returns nil when not asked to.
@@ -49,6 +52,7 @@ func startProfile(ctx context.Context, b *testing.B, db *pgxpool.Pool) *benchPro
 			b.Fatal(err)
 		}
 	}
+	writeAllocs(b, filepath.Join(dir, "allocs-before.pprof"))
 	f, err := os.Create(filepath.Join(dir, "cpu.pprof"))
 	if err != nil {
 		b.Fatal(err)
@@ -56,7 +60,7 @@ func startProfile(ctx context.Context, b *testing.B, db *pgxpool.Pool) *benchPro
 	if err := pprof.StartCPUProfile(f); err != nil {
 		b.Fatal(err)
 	}
-	return &benchProfile{b: b, db: db, dir: dir, cpu: f, self0: processCPU(), server0: serverCPU()}
+	return &benchProfile{b: b, db: db, dir: dir, cpu: f, self0: processCPU(), server0: serverCPU(), cpus0: machineCPU()}
 }
 
 // stop ends the window: it writes the statements and prints the CPU line.
@@ -66,7 +70,9 @@ func (p *benchProfile) stop(ctx context.Context) {
 	}
 	pprof.StopCPUProfile()
 	p.cpu.Close()
+	writeAllocs(p.b, filepath.Join(p.dir, "allocs.pprof"))
 	self, server := processCPU()-p.self0, serverCPU()-p.server0
+	cpus := machineCPU().since(p.cpus0)
 	var out strings.Builder
 	rows, err := p.db.Query(ctx, `SELECT calls, rows, total_exec_time, regexp_replace(query, '\s+', ' ', 'g')
 		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 40`)
@@ -111,8 +117,54 @@ func (p *benchProfile) stop(ctx context.Context) {
 		Scan(&walRecords, &walFPI, &walBytes, &walSyncs); err != nil {
 		p.b.Fatal(err)
 	}
-	fmt.Printf("PROFILE process_cpu_s=%.2f postgres_cpu_s=%.2f wal_records=%d wal_fpi=%d wal_kb=%d wal_syncs=%d (files in %s)\n",
-		self.Seconds(), server.Seconds(), walRecords, walFPI, walBytes/1024, walSyncs, p.dir)
+	fmt.Printf("PROFILE process_cpu_s=%.2f postgres_cpu_s=%.2f busy_pct=%.0f idle_pct=%.0f iowait_pct=%.0f steal_pct=%.0f wal_records=%d wal_fpi=%d wal_kb=%d wal_syncs=%d (files in %s)\n",
+		self.Seconds(), server.Seconds(), cpus.pct(cpus.busy), cpus.pct(cpus.idle), cpus.pct(cpus.iowait), cpus.pct(cpus.steal),
+		walRecords, walFPI, walBytes/1024, walSyncs, p.dir)
+}
+
+// writeAllocs writes the allocations so far, sampled since the program started; the
+// window's are those of allocs.pprof less allocs-before.pprof:
+//
+//	go tool pprof -sample_index=alloc_space -base DIR/allocs-before.pprof DIR/allocs.pprof
+func writeAllocs(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// cpuTicks are the machine's CPU times, all cores, from the first line of /proc/stat.
+type cpuTicks struct{ busy, idle, iowait, steal float64 }
+
+func machineCPU() cpuTicks {
+	stat, _ := os.ReadFile("/proc/stat")
+	line, _, _ := strings.Cut(string(stat), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return cpuTicks{}
+	}
+	var v [8]float64
+	for i := range v {
+		v[i], _ = strconv.ParseFloat(f[i+1], 64)
+	}
+	// user nice system idle iowait irq softirq steal
+	return cpuTicks{busy: v[0] + v[1] + v[2] + v[5] + v[6], idle: v[3], iowait: v[4], steal: v[7]}
+}
+
+func (c cpuTicks) since(c0 cpuTicks) cpuTicks {
+	return cpuTicks{c.busy - c0.busy, c.idle - c0.idle, c.iowait - c0.iowait, c.steal - c0.steal}
+}
+
+// pct is part as a share of all the ticks.
+func (c cpuTicks) pct(part float64) float64 {
+	if all := c.busy + c.idle + c.iowait + c.steal; all > 0 {
+		return 100 * part / all
+	}
+	return 0
 }
 
 // processCPU is the user and system time this process has used.
