@@ -149,8 +149,8 @@ func TestThousandConcurrentCases(t *testing.T) {
 }
 
 // TestRelayDiesMidBatch: a relay claims a batch and publishes half of it, then dies
-// before marking anything sent. When the lease runs out another relay sends the batch
-// again; the receiver applies every message once.
+// before marking anything sent. Its connection closes, the server ends its claim, and
+// another relay sends the batch again; the receiver applies every message once.
 func TestRelayDiesMidBatch(t *testing.T) {
 	t.Parallel()
 	a, b, cfg := newPair(t)
@@ -166,22 +166,22 @@ func TestRelayDiesMidBatch(t *testing.T) {
 	}
 	ctx := context.Background()
 	w := newTestWriter(t, a)
-	claimed, err := a.claimBatch(ctx)
-	if err != nil || len(claimed) != 20 {
-		t.Fatalf("claimed %d, %v", len(claimed), err)
+	claimed, err := a.claimBatch(ctx, relayLease)
+	if err != nil || claimed == nil || len(claimed.rows) != 20 {
+		t.Fatalf("claimed %v, %v", claimed, err)
 	}
-	if err := a.publishBatch(ctx, w, claimed[:10]); err != nil {
+	if err := a.publishBatch(ctx, w, claimed.rows[:10]); err != nil {
 		t.Fatal(err)
 	}
-	// The relay "dies" here: nothing is marked sent. A second relay sees the rows
-	// leased and leaves them alone...
-	if again, _ := a.claimBatch(ctx); len(again) != 0 {
-		t.Fatalf("a leased batch was claimed again: %d rows", len(again))
+	// A second relay sees the rows claimed and leaves them alone...
+	if again, err := a.claimBatch(ctx, relayLease); again != nil || err != nil {
+		t.Fatalf("a claimed batch was claimed again: %v, %v", again, err)
 	}
-	// ...until the lease expires.
-	if _, err := a.opt.DB.Exec(ctx, `UPDATE outbox SET lease_until = now() - interval '1 second'`); err != nil {
+	// ...until the first "dies" here, with nothing marked sent.
+	if err := claimed.tx.Conn().Close(ctx); err != nil {
 		t.Fatal(err)
 	}
+	claimed.release(ctx) // the pool takes its closed connection back
 	for {
 		sent, err := a.relayOnce(ctx, w)
 		if err != nil {
@@ -201,4 +201,47 @@ func TestRelayDiesMidBatch(t *testing.T) {
 	if n := countWhere(t, a, `SELECT count(*) FROM outbox WHERE sent_at IS NULL`); n != 0 {
 		t.Fatalf("%d rows left unsent", n)
 	}
+}
+
+// TestRelayHangsPastItsLease: a relay claims a batch and then hangs. The server ends
+// its transaction once it has been idle for the lease, and another relay sends the
+// batch; the hung relay can no longer mark anything.
+func TestRelayHangsPastItsLease(t *testing.T) {
+	t.Parallel()
+	a, b, _ := newPair(t)
+	a.halt()
+	for i := 0; i < 5; i++ {
+		id, _ := acceptCase(t, a)
+		shipCase(t, a, id)
+	}
+	ctx := context.Background()
+	hung, err := a.claimBatch(ctx, 300*time.Millisecond)
+	if err != nil || hung == nil || len(hung.rows) != 5 {
+		t.Fatalf("claimed %v, %v", hung, err)
+	}
+	defer hung.release(ctx)
+	var again *outboxClaim
+	eventually(t, "the hung relay's rows claimed again", func() bool {
+		again, err = a.claimBatch(ctx, relayLease)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return again != nil
+	})
+	if len(again.rows) != 5 {
+		t.Fatalf("claimed %d rows again, want 5", len(again.rows))
+	}
+	if err := a.publishBatch(ctx, newTestWriter(t, a), again.rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := again.sent(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := hung.sent(ctx); err == nil {
+		t.Fatal("the hung relay marked its batch sent after the server ended its claim")
+	}
+	if n := countWhere(t, a, `SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL AND attempts = 1`); n != 5 {
+		t.Fatalf("%d rows sent once, want 5", n)
+	}
+	eventually(t, "5 cases at Foshan", func() bool { return countWhere(t, b, `SELECT count(*) FROM cases`) == 5 })
 }
