@@ -95,9 +95,12 @@ func (a *Adapter) parsePush(contentType string, query url.Values, body []byte) (
 }
 
 func parsePushBody(b []byte) ([]courier.Event, error) {
-	var p PushBody
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("sf: parse push: %w", err)
+	p, ok := scanPushBody(b)
+	if !ok {
+		p = PushBody{}
+		if err := json.Unmarshal(b, &p); err != nil {
+			return nil, fmt.Errorf("sf: parse push: %w", err)
+		}
 	}
 	if len(p.Body.WaybillRoute) == 0 {
 		return nil, errors.New("sf: parse push: no WaybillRoute")
