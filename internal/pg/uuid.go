@@ -1,7 +1,10 @@
 package pg
 
 import (
+	"fmt"
+
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
@@ -29,4 +32,51 @@ func NullUUIDs(ids []uuid.UUID) pgtype.FlatArray[*[16]byte] {
 		}
 	}
 	return out
+}
+
+// uuidCodec is pgx's uuid codec, taught to read and write a uuid.UUID itself. Left
+// to pgx, a uuid.UUID is a sql.Scanner and a driver.Valuer: every value read is
+// formatted as text and parsed back, and every value written is encoded as text
+// first. Open registers it on every connection.
+type uuidCodec struct{ pgtype.UUIDCodec }
+
+func (c uuidCodec) PlanScan(m *pgtype.Map, oid uint32, format int16, target any) pgtype.ScanPlan {
+	if _, ok := target.(*uuid.UUID); ok && format == pgtype.BinaryFormatCode {
+		return scanUUID{}
+	}
+	return c.UUIDCodec.PlanScan(m, oid, format, target)
+}
+
+func (c uuidCodec) PlanEncode(m *pgtype.Map, oid uint32, format int16, value any) pgtype.EncodePlan {
+	if _, ok := value.(uuid.UUID); ok && format == pgtype.BinaryFormatCode {
+		return encodeUUID{}
+	}
+	return c.UUIDCodec.PlanEncode(m, oid, format, value)
+}
+
+type scanUUID struct{}
+
+// Scan copies the 16 bytes; NULL leaves the target as it is, as uuid.UUID's own
+// Scan does.
+func (scanUUID) Scan(src []byte, dst any) error {
+	if src == nil {
+		return nil
+	}
+	if len(src) != 16 {
+		return fmt.Errorf("pg: uuid of %d bytes", len(src))
+	}
+	copy(dst.(*uuid.UUID)[:], src)
+	return nil
+}
+
+type encodeUUID struct{}
+
+func (encodeUUID) Encode(value any, buf []byte) ([]byte, error) {
+	id := value.(uuid.UUID)
+	return append(buf, id[:]...), nil
+}
+
+// registerUUID gives conn's type map the uuid codec above.
+func registerUUID(conn *pgx.Conn) {
+	conn.TypeMap().RegisterType(&pgtype.Type{Name: "uuid", OID: pgtype.UUIDOID, Codec: uuidCodec{}})
 }

@@ -1,0 +1,9 @@
+package pg
+
+import "github.com/jackc/pgx/v5/pgtype"
+
+// IsUUIDScan reports whether plan is uuidCodec's own scan of a uuid.UUID.
+func IsUUIDScan(plan pgtype.ScanPlan) bool {
+	_, ok := plan.(scanUUID)
+	return ok
+}
