@@ -7,3 +7,13 @@ func IsUUIDScan(plan pgtype.ScanPlan) bool {
 	_, ok := plan.(scanUUID)
 	return ok
 }
+
+// IsArrayEncode reports whether plan is arrayCodec's own encoding of a []string or
+// a [][]byte.
+func IsArrayEncode(plan pgtype.EncodePlan) bool {
+	switch plan.(type) {
+	case encodeTextArray, encodeByteaArray:
+		return true
+	}
+	return false
+}

@@ -28,6 +28,7 @@ func Open(ctx context.Context, dsn string, maxConns int32) (*pgxpool.Pool, error
 	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
 		registerUUID(conn)
+		registerArrays(conn)
 		return nil
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
