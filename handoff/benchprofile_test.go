@@ -19,7 +19,8 @@ import (
 // window: with TONGBAN_BENCH_PROFILE=DIR, durableCluster loads pg_stat_statements and
 // the window writes DIR/cpu.pprof (this process), DIR/allocs-before.pprof and
 // DIR/allocs.pprof (its allocations at the start and the end), DIR/statements.txt
-// (the server's statements by total time, and each table's row counts) and prints
+// (the server's statements by total time, each table's row counts and the time in
+// each PL/pgSQL function, such as the tables' guard triggers) and prints
 // one line with the CPU time this process and the PostgreSQL processes spent in it,
 // how the machine's cores spent the window (busy, idle, waiting for the disk, stolen
 // by the host) and the WAL written. Execution times include waiting for a core on a
@@ -104,6 +105,23 @@ func (p *benchProfile) stop(ctx context.Context) {
 			p.b.Fatal(err)
 		}
 		fmt.Fprintf(&out, "%-26s %9d %8d %8d %10d %14d\n", name, ins, upd, hot, scans, read)
+	}
+	rows.Close()
+	// Trigger functions (the tables' guards) run once per row; their time is inside
+	// the statements' above.
+	rows, err = p.db.Query(ctx, `SELECT funcname, calls, self_time FROM pg_stat_user_functions ORDER BY self_time DESC`)
+	if err != nil {
+		p.b.Fatal(err)
+	}
+	out.WriteString("\nfunction (as reported so far)  calls  self ms\n")
+	for rows.Next() {
+		var name string
+		var calls int64
+		var ms float64
+		if err := rows.Scan(&name, &calls, &ms); err != nil {
+			p.b.Fatal(err)
+		}
+		fmt.Fprintf(&out, "%-30s %6d %8.1f\n", name, calls, ms)
 	}
 	rows.Close()
 	if err := os.WriteFile(filepath.Join(p.dir, "statements.txt"), []byte(out.String()), 0o644); err != nil {

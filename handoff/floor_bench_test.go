@@ -202,7 +202,7 @@ func durableCluster(ctx context.Context, b *testing.B, dbs ...string) *pg.Cluste
 	_ = os.Chmod(dir, 0o755)
 	opt := pg.ClusterOptions{Log: slog.New(slog.DiscardHandler)}
 	if profileDir() != "" {
-		opt.Settings = []string{"shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"}
+		opt.Settings = []string{"shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all", "track_functions=pl"}
 	}
 	cl, err := pg.StartCluster(ctx, dir+"/pg", opt)
 	if err != nil {
