@@ -1,6 +1,7 @@
 package courier
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -139,6 +140,33 @@ func TestClientConfigValidate(t *testing.T) {
 	for _, bad := range []ClientConfig{{}, {BaseURL: "ftp://x"}, {BaseURL: "http://x", Timeout: -1}} {
 		if bad.Validate() == nil {
 			t.Errorf("%+v validated", bad)
+		}
+	}
+}
+
+// TestReadBody: a push is read whole whatever length it states, and one over
+// MaxCallbackBytes is refused.
+func TestReadBody(t *testing.T) {
+	for _, tt := range []struct {
+		size, stated int64
+		ok           bool
+	}{
+		{6000, 6000, true},
+		{6000, -1, true},       // no length stated
+		{10, 1 << 30, true},    // states more than it sends
+		{200 << 10, 100, true}, // states less: the server would cut it; ReadBody reads what the reader gives
+		{MaxCallbackBytes, MaxCallbackBytes, true},
+		{MaxCallbackBytes + 1, MaxCallbackBytes + 1, false},
+	} {
+		body := make([]byte, tt.size)
+		for i := range body {
+			body[i] = byte('a' + i%26)
+		}
+		r := httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader(body))
+		r.ContentLength = tt.stated
+		got, err := ReadBody(r)
+		if tt.ok != (err == nil) || (tt.ok && !bytes.Equal(got, body)) {
+			t.Errorf("%d bytes stating %d: read %d, %v", tt.size, tt.stated, len(got), err)
 		}
 	}
 }
