@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/tongban/tongban/internal/pg"
@@ -42,8 +44,42 @@ func TestTextArraysRoundTrip(t *testing.T) {
 	if plan := conn.Conn().TypeMap().PlanEncode(pgtype.TextArrayOID, pgtype.BinaryFormatCode, []string{"x"}); !pg.IsArrayEncode(plan) {
 		t.Fatalf("a []string is written by %T, not by the registered codec", plan)
 	}
-	if plan := conn.Conn().TypeMap().PlanEncode(pgtype.ByteaArrayOID, pgtype.BinaryFormatCode, [][]byte{{1}}); !pg.IsArrayEncode(plan) {
-		t.Fatalf("a [][]byte is written by %T, not by the registered codec", plan)
+	for oid, v := range map[uint32]any{pgtype.ByteaArrayOID: [][]byte{{1}}, pgtype.UUIDArrayOID: pg.UUIDs(nil),
+		pgtype.TimestamptzArrayOID: []time.Time{}} {
+		if plan := conn.Conn().TypeMap().PlanEncode(oid, pgtype.BinaryFormatCode, v); !pg.IsArrayEncode(plan) {
+			t.Fatalf("a %T is written by %T, not by the registered codec", v, plan)
+		}
+	}
+}
+
+// TestTimeAndUUIDArraysRoundTrip: each element of a []time.Time or UUIDs parameter
+// is the value pgx's own codec writes for it alone, to the microsecond, before 1970
+// and after 2000 alike.
+func TestTimeAndUUIDArraysRoundTrip(t *testing.T) {
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	cst := time.FixedZone("CST", 8*3600)
+	times := []time.Time{time.Date(2025, 3, 3, 9, 0, 0, 123456789, cst), time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 0, 1000, time.UTC), time.Unix(0, -1500)}
+	for i, at := range times {
+		var same bool
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT ($1::timestamptz[])[$2] = $3::timestamptz, cardinality($1::timestamptz[])`,
+			times, i+1, at).Scan(&same, &n); err != nil {
+			t.Fatal(err)
+		}
+		if !same || n != len(times) {
+			t.Fatalf("element %d (%s) differs from the same time sent alone (%d elements)", i, at, n)
+		}
+	}
+	ids := []uuid.UUID{uuid.MustParse("0195a3c0-0000-7000-8000-000000000001"), uuid.Nil, uuid.MustParse("ffffffff-ffff-4fff-bfff-ffffffffffff")}
+	var texts []string
+	var empty int
+	if err := pool.QueryRow(ctx, `SELECT $1::uuid[]::text[], cardinality($2::uuid[])`, pg.UUIDs(ids), pg.UUIDs(nil)).Scan(&texts, &empty); err != nil {
+		t.Fatal(err)
+	}
+	if len(texts) != 3 || texts[0] != ids[0].String() || texts[1] != ids[1].String() || texts[2] != ids[2].String() || empty != 0 {
+		t.Fatalf("sent %v, server has %v (no ids: %d elements)", ids, texts, empty)
 	}
 }
 

@@ -8,11 +8,10 @@ func IsUUIDScan(plan pgtype.ScanPlan) bool {
 	return ok
 }
 
-// IsArrayEncode reports whether plan is arrayCodec's own encoding of a []string or
-// a [][]byte.
+// IsArrayEncode reports whether plan is one of arrayCodec's own encodings.
 func IsArrayEncode(plan pgtype.EncodePlan) bool {
 	switch plan.(type) {
-	case encodeTextArray, encodeByteaArray:
+	case encodeTextArray, encodeByteaArray, encodeUUIDArray, encodeTimestamptzArray:
 		return true
 	}
 	return false
