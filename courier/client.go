@@ -206,7 +206,7 @@ func (quietLogger) Debugf(string, ...any) {}
 func ReadBody(r *http.Request) ([]byte, error) {
 	var buf bytes.Buffer
 	if n := r.ContentLength; n > 0 {
-		buf.Grow(int(min(n, 64<<10, MaxCallbackBytes)) + bytes.MinRead)
+		buf.Grow(int(min(n, 64<<10)) + bytes.MinRead)
 	}
 	if _, err := buf.ReadFrom(io.LimitReader(r.Body, MaxCallbackBytes+1)); err != nil {
 		return nil, fmt.Errorf("courier: read callback: %w", err)

@@ -2,7 +2,6 @@ package sf
 
 import (
 	"bytes"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -191,7 +190,7 @@ func (s *pushScanner) scalar() bool {
 }
 
 func (s *pushScanner) word(w string) bool {
-	if strings.HasPrefix(string(s.b[s.i:min(s.i+len(w), len(s.b))]), w) {
+	if bytes.HasPrefix(s.b[s.i:], []byte(w)) {
 		s.i += len(w)
 		return true
 	}
